@@ -1,0 +1,126 @@
+//! Building the application from configuration and serving it on a bound listener.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::auth::jwt::TokenService;
+use crate::auth::password::PasswordHasher;
+use crate::auth::secret;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{AuthArgs, DbArgs, LimitArgs, ServeArgs};
+use crate::db::Db;
+use crate::state::{AppState, Inner};
+
+/// Open (and migrate) the database.
+pub async fn open_db(db: &DbArgs) -> anyhow::Result<Db> {
+    let pool = Db::connect(&db.options())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e:?}"))?;
+    pool.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e:?}"))?;
+    Ok(pool)
+}
+
+/// Everything a server or a command needs, from configuration.
+pub async fn build_state(
+    db_args: &DbArgs,
+    auth: &AuthArgs,
+    limits: LimitArgs,
+    trust_forwarded_for: bool,
+    clock: SharedClock,
+) -> anyhow::Result<AppState> {
+    let secret = secret::load_or_create(auth, db_args)?;
+    let tokens = TokenService::new(auth, &secret)?;
+    let passwords = PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = open_db(db_args).await?;
+    Ok(AppState::new(Inner {
+        db,
+        clock,
+        tokens,
+        passwords,
+        token_ttl: auth.token_ttl,
+        limits,
+        trust_forwarded_for,
+    }))
+}
+
+/// Serve on `listener` until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let schema = crate::graphql::build(&state.limits);
+    let router = crate::http::router(state.clone(), schema);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    state.db.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// `kitreview serve`.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let state = build_state(
+        &args.db,
+        &args.auth,
+        args.limits.clone(),
+        args.trust_forwarded_for,
+        clock,
+    )
+    .await?;
+    if args.demo {
+        let sign_ins = crate::demo::load(&state).await?;
+        crate::demo::print_sign_ins(&sign_ins);
+    }
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        backend = ?state.db.backend(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "kitreview is ready: GraphQL at http://{addr}/graphql"
+    );
+    serve(listener, state, shutdown_signal()).await
+}

@@ -1,0 +1,106 @@
+//! The commands other than `serve`: migrate, user create, token, schema.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::sync::Arc;
+
+use crate::clock::SystemClock;
+use crate::config::{Cli, Command, LimitArgs, TokenArgs, UserCommand, UserCreateArgs};
+use crate::db::accounts as store;
+use crate::service::{accounts as service, Actor};
+
+/// Run one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => crate::app::run(*args).await,
+        Command::Migrate(db) => {
+            let pool = crate::app::open_db(&db).await?;
+            pool.close().await;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Create(args),
+        } => create_user(args).await,
+        Command::Token(args) => token(args).await,
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (at least 12 characters; it is echoed): ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
+    let state = crate::app::build_state(
+        &args.db,
+        &args.auth,
+        LimitArgs::default(),
+        false,
+        Arc::new(SystemClock),
+    )
+    .await?;
+    let organization_id = match &args.organization {
+        Some(short) => {
+            let mut pooled = state.db.read().await?;
+            let org = store::organization_by_short_name(&mut pooled.conn(), short)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization with short name '{short}'"))?;
+            Some(org.id)
+        }
+        None => None,
+    };
+    let password = read_password()?;
+    let user = service::create_user(
+        &state,
+        Actor::Operator,
+        service::UserInput {
+            email: args.email,
+            display_name: args.name,
+            organization_id,
+            roles: args.roles,
+            password: Some(password),
+            external_subject: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.db.close().await;
+    eprintln!("created user {} ({})", user.email, user.display_name);
+    Ok(())
+}
+
+async fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let state = crate::app::build_state(
+        &args.db,
+        &args.auth,
+        LimitArgs::default(),
+        false,
+        Arc::new(SystemClock),
+    )
+    .await?;
+    let mut pooled = state.db.read().await?;
+    let user = store::user_by_email_key(&mut pooled.conn(), &args.email.trim().to_lowercase())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user with e-mail address {}", args.email))?;
+    drop(pooled);
+    if !user.active {
+        anyhow::bail!("{} is deactivated", user.email);
+    }
+    let (token, _) = state
+        .tokens
+        .issue(user.id, user.password_version, args.ttl)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.db.close().await;
+    println!("{token}");
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! Typed configuration from command-line flags and `KITREVIEW_*` environment variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::db::{DbOptions, SqliteSync};
+use crate::domain::accounts::Role;
+
+/// kitreview: comment-and-review service for ITU-D Question 17 toolkit modules.
+#[derive(Debug, Parser)]
+#[command(name = "kitreview", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the GraphQL server.
+    Serve(Box<ServeArgs>),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Mint an access token for a user, for scripts.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create(UserCreateArgs),
+}
+
+/// A secret value: parsed from config, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration like 30s or 12h: {e}"))
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.to_ascii_uppercase()
+        .parse::<Role>()
+        .map_err(|_| format!("'{s}' is not a role (MEMBER, RAPPORTEUR or SECRETARIAT)"))
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database URL: `sqlite:PATH` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "KITREVIEW_DATABASE_URL",
+        default_value = "sqlite:kitreview.db"
+    )]
+    pub database_url: String,
+    /// PostgreSQL connection pool size.
+    #[arg(long, env = "KITREVIEW_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// SQLite `synchronous` level: `full` (a commit survives a power cut) or `normal`.
+    #[arg(
+        long,
+        env = "KITREVIEW_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "full"
+    )]
+    pub sqlite_synchronous: SqliteSync,
+    /// How long a statement waits for a database lock or a pooled connection.
+    #[arg(long, env = "KITREVIEW_DB_BUSY_TIMEOUT", value_parser = parse_duration, default_value = "5s")]
+    pub db_busy_timeout: Duration,
+}
+
+impl DbArgs {
+    pub fn options(&self) -> DbOptions {
+        DbOptions {
+            url: self.database_url.clone(),
+            max_connections: self.db_max_connections,
+            sqlite_synchronous: self.sqlite_synchronous,
+            busy_timeout: self.db_busy_timeout,
+        }
+    }
+
+    /// The SQLite database file, when the URL names one.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite:")?;
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let path = rest.split('?').next().unwrap_or(rest);
+        if path.is_empty() || path.contains(":memory:") {
+            None
+        } else {
+            Some(PathBuf::from(path))
+        }
+    }
+}
+
+/// Algorithms accepted from an external identity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExternalAlgorithm {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+/// Which claim of an external token names the kitreview user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExternalUserClaim {
+    /// The `email` claim, matched case-insensitively against users' e-mail addresses.
+    Email,
+    /// The `sub` claim, matched against the user's external subject.
+    Sub,
+}
+
+/// Tokens and passwords.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// HS256 signing secret, at least 32 bytes. With SQLite and no secret, one is
+    /// generated and kept beside the database file.
+    #[arg(long, env = "KITREVIEW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// `iss` of the tokens this server issues (and requires).
+    #[arg(long, env = "KITREVIEW_JWT_ISSUER", default_value = "kitreview")]
+    pub jwt_issuer: String,
+    /// `aud` of the tokens this server issues (and requires).
+    #[arg(long, env = "KITREVIEW_JWT_AUDIENCE", default_value = "kitreview")]
+    pub jwt_audience: String,
+    /// Lifetime of tokens returned by `login`.
+    #[arg(long, env = "KITREVIEW_TOKEN_TTL", value_parser = parse_duration, default_value = "12h")]
+    pub token_ttl: Duration,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds (at most 30).
+    #[arg(long, env = "KITREVIEW_JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
+    /// Issuer (`iss`) of an external identity provider whose tokens are accepted.
+    #[arg(long, env = "KITREVIEW_EXTERNAL_ISSUER")]
+    pub external_issuer: Option<String>,
+    /// Audience (`aud`) required in external tokens.
+    #[arg(long, env = "KITREVIEW_EXTERNAL_AUDIENCE")]
+    pub external_audience: Option<String>,
+    /// The one algorithm accepted from the external provider.
+    #[arg(long, env = "KITREVIEW_EXTERNAL_ALGORITHM", value_enum)]
+    pub external_algorithm: Option<ExternalAlgorithm>,
+    /// The external provider's public key, a PEM file.
+    #[arg(long, env = "KITREVIEW_EXTERNAL_PUBLIC_KEY_FILE")]
+    pub external_public_key_file: Option<PathBuf>,
+    /// The external provider's keys, a JWKS file (keys chosen by `kid`).
+    #[arg(long, env = "KITREVIEW_EXTERNAL_JWKS_FILE")]
+    pub external_jwks_file: Option<PathBuf>,
+    /// Which claim maps an external token to a user.
+    #[arg(
+        long,
+        env = "KITREVIEW_EXTERNAL_USER_CLAIM",
+        value_enum,
+        default_value = "email"
+    )]
+    pub external_user_claim: ExternalUserClaim,
+    /// Argon2id memory cost in KiB (OWASP minimum: 19456).
+    #[arg(long, env = "KITREVIEW_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    #[arg(long, env = "KITREVIEW_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+}
+
+/// What one request may cost.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "KITREVIEW_BODY_LIMIT_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub body_limit_bytes: usize,
+    /// Longest a request may run before it is answered with 503.
+    #[arg(long, env = "KITREVIEW_REQUEST_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
+    pub request_timeout: Duration,
+    /// Deepest allowed query (the standard introspection query needs 13).
+    #[arg(long, env = "KITREVIEW_MAX_QUERY_DEPTH", default_value_t = 15)]
+    pub max_query_depth: usize,
+    /// Highest allowed query complexity (each field costs 1, list fields multiply by their page size).
+    #[arg(long, env = "KITREVIEW_MAX_QUERY_COMPLEXITY", default_value_t = 20_000)]
+    pub max_query_complexity: usize,
+    /// Serve schema introspection (GraphiQL needs it).
+    #[arg(long, env = "KITREVIEW_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_query_depth: 15,
+            max_query_complexity: 20_000,
+            introspection: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KITREVIEW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Load the Question 17 demo data (idempotent) and print the demo sign-ins.
+    #[arg(long, env = "KITREVIEW_DEMO", default_value_t = false)]
+    pub demo: bool,
+    /// Take the client address for sign-in throttling from `X-Forwarded-For`
+    /// (only behind a proxy that sets it).
+    #[arg(long, env = "KITREVIEW_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserCreateArgs {
+    /// E-mail address (the sign-in name).
+    #[arg(long)]
+    pub email: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Role; repeat for several (MEMBER, RAPPORTEUR, SECRETARIAT).
+    #[arg(long = "role", required = true, value_parser = parse_role)]
+    pub roles: Vec<Role>,
+    /// Short name of the user's organization; a SECRETARIAT user defaults to ITU.
+    #[arg(long)]
+    pub organization: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The user's e-mail address.
+    #[arg(long)]
+    pub email: String,
+    /// Token lifetime.
+    #[arg(long, value_parser = parse_duration, default_value = "1h")]
+    pub ttl: Duration,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let s: Secret = "super-secret-value".parse().expect("infallible");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        let mut db = DbArgs {
+            database_url: "sqlite:data/k.db?mode=rwc".into(),
+            db_max_connections: 1,
+            sqlite_synchronous: SqliteSync::Full,
+            db_busy_timeout: Duration::from_secs(1),
+        };
+        assert_eq!(db.sqlite_path(), Some(PathBuf::from("data/k.db")));
+        db.database_url = "sqlite::memory:".into();
+        assert_eq!(db.sqlite_path(), None);
+        db.database_url = "postgres://root@localhost/test".into();
+        assert_eq!(db.sqlite_path(), None);
+    }
+
+    #[test]
+    fn cli_parses() {
+        let cli = Cli::try_parse_from([
+            "kitreview",
+            "user",
+            "create",
+            "--email",
+            "a@b.org",
+            "--name",
+            "A",
+            "--role",
+            "secretariat",
+        ])
+        .expect("parses");
+        match cli.command {
+            Command::User {
+                command: UserCommand::Create(args),
+            } => assert_eq!(args.roles, vec![Role::Secretariat]),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! `serve --demo`: Question 17-2/2, its organizations and a user for each role.
+//! Loading twice changes nothing: every item is looked up before it is created.
+
+use crate::db::accounts as store;
+use crate::domain::accounts::{OrganizationKind, Region, Role};
+use crate::error::{AppError, AppResult};
+use crate::service::{accounts as service, Actor};
+use crate::state::AppState;
+
+/// The password of every demo account (printed at start; for trying the service only).
+pub const DEMO_PASSWORD: &str = "kitreview-demo-2026";
+
+/// A demo account to print.
+pub struct SignIn {
+    pub email: &'static str,
+    pub role: &'static str,
+    pub organization: &'static str,
+}
+
+struct DemoOrg {
+    name: &'static str,
+    short: &'static str,
+    kind: OrganizationKind,
+    country: Option<&'static str>,
+    region: Option<Region>,
+}
+
+const fn state(
+    name: &'static str,
+    short: &'static str,
+    country: &'static str,
+    region: Region,
+) -> DemoOrg {
+    DemoOrg {
+        name,
+        short,
+        kind: OrganizationKind::MemberState,
+        country: Some(country),
+        region: Some(region),
+    }
+}
+
+const fn intl(name: &'static str, short: &'static str) -> DemoOrg {
+    DemoOrg {
+        name,
+        short,
+        kind: OrganizationKind::InternationalOrganization,
+        country: None,
+        region: None,
+    }
+}
+
+const ORGS: &[DemoOrg] = &[
+    state("Republic of Kenya", "Kenya", "KE", Region::Africa),
+    state("Republic of Senegal", "Senegal", "SN", Region::Africa),
+    state(
+        "Federative Republic of Brazil",
+        "Brazil",
+        "BR",
+        Region::Americas,
+    ),
+    state("Arab Republic of Egypt", "Egypt", "EG", Region::ArabStates),
+    state("Republic of India", "India", "IN", Region::AsiaPacific),
+    state("Republic of Kazakhstan", "Kazakhstan", "KZ", Region::Cis),
+    state("French Republic", "France", "FR", Region::Europe),
+    intl(
+        "United Nations Department of Economic and Social Affairs",
+        "UN DESA",
+    ),
+    intl(
+        "Organisation for Economic Co-operation and Development",
+        "OECD",
+    ),
+    intl("United Nations Environment Programme", "UNEP"),
+    intl("World Meteorological Organization", "WMO"),
+];
+
+struct DemoUser {
+    email: &'static str,
+    name: &'static str,
+    org: &'static str,
+    role: Role,
+}
+
+const USERS: &[DemoUser] = &[
+    DemoUser {
+        email: "secretariat@itu.example",
+        name: "Ines Secretariat (BDT)",
+        org: "ITU",
+        role: Role::Secretariat,
+    },
+    DemoUser {
+        email: "rapporteur@itu.example",
+        name: "Rafael Rapporteur",
+        org: "Brazil",
+        role: Role::Rapporteur,
+    },
+    DemoUser {
+        email: "delegate.kenya@itu.example",
+        name: "Wanjiru Kamau",
+        org: "Kenya",
+        role: Role::Member,
+    },
+    DemoUser {
+        email: "delegate.france@itu.example",
+        name: "Élodie Marchand",
+        org: "France",
+        role: Role::Member,
+    },
+    DemoUser {
+        email: "delegate.egypt@itu.example",
+        name: "Omar Farouk",
+        org: "Egypt",
+        role: Role::Member,
+    },
+    DemoUser {
+        email: "expert.unep@itu.example",
+        name: "Grace Otieno",
+        org: "UNEP",
+        role: Role::Member,
+    },
+];
+
+/// Load the demo data; returns the sign-ins to print.
+pub async fn load(state: &AppState) -> AppResult<Vec<SignIn>> {
+    let op = Actor::Operator;
+    for o in ORGS {
+        let exists = {
+            let mut pooled = state.db.read().await?;
+            store::organization_by_short_name(&mut pooled.conn(), o.short)
+                .await?
+                .is_some()
+        };
+        if !exists {
+            service::create_organization(
+                state,
+                op,
+                service::OrganizationInput {
+                    name: o.name.into(),
+                    short_name: o.short.into(),
+                    kind: o.kind,
+                    country_code: o.country.map(Into::into),
+                    region: o.region,
+                },
+            )
+            .await?;
+        }
+    }
+    let question = {
+        let mut pooled = state.db.read().await?;
+        store::question_by_code(&mut pooled.conn(), "17-2/2").await?
+    };
+    let question = match question {
+        Some(q) => q,
+        None => {
+            service::create_question(
+                state,
+                op,
+                "17-2/2",
+                "E-services and ICT applications: e-government and e-environment",
+                Some(2),
+            )
+            .await?
+        }
+    };
+    let mut sign_ins = Vec::new();
+    for u in USERS {
+        let (existing, org) = {
+            let mut pooled = state.db.read().await?;
+            let mut c = pooled.conn();
+            (
+                store::user_by_email_key(&mut c, u.email).await?,
+                store::organization_by_short_name(&mut c, u.org).await?,
+            )
+        };
+        let org = org.ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("demo organization {} missing", u.org))
+        })?;
+        let user = match existing {
+            Some(user) => user,
+            None => {
+                service::create_user(
+                    state,
+                    op,
+                    service::UserInput {
+                        email: u.email.into(),
+                        display_name: u.name.into(),
+                        organization_id: Some(org.id),
+                        roles: vec![u.role],
+                        password: Some(DEMO_PASSWORD.into()),
+                        external_subject: None,
+                    },
+                )
+                .await?
+            }
+        };
+        if u.role == Role::Rapporteur {
+            service::assign_rapporteur(state, op, question.id, user.id).await?;
+        }
+        sign_ins.push(SignIn {
+            email: u.email,
+            role: u.role.as_str(),
+            organization: u.org,
+        });
+    }
+    Ok(sign_ins)
+}
+
+/// Print the demo sign-ins to standard error.
+pub fn print_sign_ins(sign_ins: &[SignIn]) {
+    eprintln!("\nDemo data loaded. Sign in (GraphQL `login` mutation) with password `{DEMO_PASSWORD}` as:");
+    for s in sign_ins {
+        eprintln!("  {:<32} {:<12} {}", s.email, s.role, s.organization);
+    }
+    eprintln!();
+}

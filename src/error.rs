@@ -1,0 +1,118 @@
+//! The application's one error type and its mapping to GraphQL error codes.
+//!
+//! Resolvers return `async_graphql::Result` and use `?` on `AppError`: the
+//! conversion keeps the `AppError` as the error's source, and
+//! [`crate::graphql::errors`] turns it into `extensions.code` on the way out.
+
+use std::fmt;
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid credentials were presented.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The viewer is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The object does not exist, or the viewer may not know that it exists.
+    #[error("{0}")]
+    NotFound(String),
+    /// An input value is malformed or breaks a rule; `field` names the input field.
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    /// The request conflicts with the current state (duplicate, stale base, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// The review cycle no longer accepts this change.
+    #[error("{0}")]
+    CycleClosed(String),
+    /// Too many attempts; the client should wait `retry_after_secs`.
+    #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    /// Anything unexpected. Logged with its cause chain, shown as `INTERNAL`.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// Shorthand for results in this crate.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// A validation error on one input field.
+    pub fn validation(field: impl Into<String>, message: impl fmt::Display) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The object named by `what` was not found (or is not visible).
+    pub fn not_found(what: impl fmt::Display) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    /// The viewer lacks the permission described by `why`.
+    pub fn forbidden(why: impl Into<String>) -> Self {
+        AppError::Forbidden(why.into())
+    }
+
+    /// Wrap any unexpected error.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(err.into())
+    }
+
+    /// The stable machine-readable code for `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Validation { .. } => "VALIDATION",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::CycleClosed(_) => "CYCLE_CLOSED",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        if let Some(db) = err.as_database_error() {
+            if db.is_unique_violation() {
+                return AppError::Conflict(
+                    "a record with the same unique value already exists".into(),
+                );
+            }
+        }
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for AppError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(AppError::validation("email", "bad").code(), "VALIDATION");
+        assert_eq!(
+            AppError::RateLimited {
+                retry_after_secs: 3
+            }
+            .to_string(),
+            "too many failed attempts; try again in 3 seconds"
+        );
+        assert_eq!(
+            AppError::internal(anyhow::anyhow!("secret detail")).to_string(),
+            "internal error"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! The GraphQL API: one schema merged from per-area query and mutation roots.
+
+pub mod accounts;
+pub mod connection;
+pub mod context;
+pub mod errors;
+pub mod loaders;
+pub mod node;
+pub mod questions;
+pub mod session;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::config::LimitArgs;
+
+/// All queries.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    node::NodeQuery,
+    session::SessionQuery,
+    accounts::AccountsQuery,
+    questions::QuestionsQuery,
+);
+
+/// All mutations.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    session::SessionMutation,
+    accounts::AccountsMutation,
+    questions::QuestionsMutation,
+);
+
+/// The schema type.
+pub type KitSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn builder(limits: &LimitArgs) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    let b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(errors::ErrorCodes)
+        .limit_depth(limits.max_query_depth)
+        .limit_complexity(limits.max_query_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(16);
+    if limits.introspection {
+        b
+    } else {
+        b.disable_introspection()
+    }
+}
+
+/// Build the schema with the configured limits. Request data (state, viewer,
+/// loaders) is attached per request.
+pub fn build(limits: &LimitArgs) -> KitSchema {
+    builder(limits).finish()
+}
+
+/// The SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build(&LimitArgs::default()).sdl()
+}

@@ -1,0 +1,102 @@
+//! Global object identification: the `Node` interface, `node(id:)` and `nodes(ids:)`.
+
+use async_graphql::{Context, Interface, Object, Result, ID};
+
+use super::accounts::{Organization, User};
+use super::context::CtxExt;
+use super::questions::Question;
+use crate::domain::ids::{GlobalId, IdError, NodeKind};
+use crate::error::{AppError, AppResult};
+
+/// Encoding of ids for the API.
+pub mod ids {
+    use super::*;
+
+    /// The opaque id of a row of `kind`.
+    pub fn id(kind: NodeKind, id: i64) -> ID {
+        ID(GlobalId::new(kind, id).to_string())
+    }
+}
+
+/// Decode an id given in input `field`, which must name a `kind`.
+pub fn decode_id(field: &str, id: &ID, kind: NodeKind) -> AppResult<i64> {
+    GlobalId::parse_kind(id.as_str(), kind).map_err(|e| match e {
+        IdError::Malformed => {
+            AppError::validation(field, format!("'{}' is not a valid id", id.as_str()))
+        }
+        e @ IdError::WrongKind { .. } => AppError::validation(field, e),
+    })
+}
+
+/// An object with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Global id."))]
+pub enum Node {
+    Organization(Organization),
+    User(User),
+    Question(Question),
+}
+
+/// The most ids one `nodes` call takes.
+pub const MAX_NODES: usize = 100;
+
+async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> {
+    let loaders = ctx.loaders()?;
+    let map_err = |e: std::sync::Arc<AppError>| AppError::internal(anyhow::anyhow!("{e}"));
+    Ok(match gid.kind {
+        NodeKind::Organization => loaders
+            .organizations
+            .load_one(gid.id)
+            .await
+            .map_err(map_err)?
+            .map(|r| Node::Organization(Organization(r))),
+        NodeKind::User => loaders
+            .users
+            .load_one(gid.id)
+            .await
+            .map_err(map_err)?
+            .map(|r| Node::User(User::new(r))),
+        NodeKind::Question => loaders
+            .questions
+            .load_one(gid.id)
+            .await
+            .map_err(map_err)?
+            .map(|r| Node::Question(Question(r))),
+    })
+}
+
+fn parse(id: &ID) -> AppResult<GlobalId> {
+    GlobalId::parse(id.as_str())
+        .map_err(|_| AppError::validation("id", format!("'{}' is not a valid id", id.as_str())))
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Fetch any object by its global id; null when it does not exist or is not visible to you.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        ctx.user()?;
+        Ok(load_node(ctx, parse(&id)?).await?)
+    }
+
+    /// Fetch up to 100 objects by global id, in the order asked; null for each one that
+    /// does not exist or is not visible to you.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        ctx.user()?;
+        if ids.len() > MAX_NODES {
+            return Err(
+                AppError::validation("ids", format!("at most {MAX_NODES} ids at once")).into(),
+            );
+        }
+        let gids = ids.iter().map(parse).collect::<AppResult<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(gids.len());
+        // The loaders batch these into one query per kind.
+        let futs = gids.into_iter().map(|g| load_node(ctx, g));
+        for n in futures_util::future::join_all(futs).await {
+            out.push(n?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,239 @@
+//! Study questions and their rapporteurs.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::accounts::User;
+use super::connection::{self, Conn};
+use super::context::CtxExt;
+use super::node::{decode_id, ids};
+use crate::db::accounts::{self as store, QuestionRow};
+use crate::domain::ids::NodeKind;
+use crate::service::{accounts as service, Actor};
+
+/// A study question, e.g. 17-2/2 (study group 2).
+pub struct Question(pub QuestionRow);
+
+#[Object]
+impl Question {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::id(NodeKind::Question, self.0.id)
+    }
+    /// The question's code, e.g. `17-2/2`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// The study group (the number after the `/`).
+    async fn study_group(&self) -> i64 {
+        self.0.study_group
+    }
+    /// The rapporteurs assigned to this question.
+    async fn rapporteurs(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        let loaders = ctx.loaders()?;
+        let ids = loaders
+            .rapporteurs_of_question
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let rows = loaders.users.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|i| rows.get(i).cloned())
+            .map(User::new)
+            .collect())
+    }
+    /// Whether the viewer may manage this question's kits, modules and review cycles.
+    async fn viewer_can_manage(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(ctx.user()?.manages_question(self.0.id))
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct QuestionsQuery;
+
+#[Object]
+impl QuestionsQuery {
+    /// Every question, oldest first.
+    #[graphql(complexity = "connection::cost(first, last, child_complexity)")]
+    async fn questions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<Question>> {
+        ctx.user()?;
+        let page = connection::page(first, after, last, before)?;
+        let mut pooled = ctx.state()?.db.read().await?;
+        let mut c = pooled.conn();
+        let (rows, more) = store::list_questions(&mut c, &page).await?;
+        let total = if connection::wants_total(ctx) {
+            store::count_questions(&mut c).await?
+        } else {
+            0
+        };
+        Ok(connection::build(
+            rows,
+            more,
+            &page,
+            total,
+            |r| r.id,
+            Question,
+        ))
+    }
+
+    /// One question by its code, e.g. `17-2/2`.
+    async fn question(&self, ctx: &Context<'_>, code: String) -> Result<Option<Question>> {
+        ctx.user()?;
+        let mut pooled = ctx.state()?.db.read().await?;
+        Ok(store::question_by_code(&mut pooled.conn(), code.trim())
+            .await?
+            .map(Question))
+    }
+}
+
+/// A new question.
+#[derive(InputObject)]
+pub struct CreateQuestionInput {
+    /// Code like `17-2/2`.
+    pub code: String,
+    /// Title.
+    pub title: String,
+    /// Study group; when given it must match the code.
+    pub study_group: Option<i64>,
+}
+
+/// The question created.
+#[derive(SimpleObject)]
+pub struct CreateQuestionPayload {
+    /// The new question.
+    pub question: Question,
+}
+
+/// Changes to a question: omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateQuestionInput {
+    /// The question to change.
+    pub question_id: ID,
+    /// New code.
+    pub code: Option<String>,
+    /// New title.
+    pub title: Option<String>,
+}
+
+/// The question changed.
+#[derive(SimpleObject)]
+pub struct UpdateQuestionPayload {
+    /// The question as it is now.
+    pub question: Question,
+}
+
+/// A rapporteur assignment.
+#[derive(InputObject)]
+pub struct RapporteurInput {
+    /// The question.
+    pub question_id: ID,
+    /// The user.
+    pub user_id: ID,
+}
+
+/// The question and user after the change.
+#[derive(SimpleObject)]
+pub struct RapporteurPayload {
+    /// The question.
+    pub question: Question,
+    /// The user.
+    pub user: User,
+}
+
+#[derive(Default)]
+pub struct QuestionsMutation;
+
+#[Object]
+impl QuestionsMutation {
+    /// Create a question. Secretariat only.
+    async fn create_question(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateQuestionInput,
+    ) -> Result<CreateQuestionPayload> {
+        let viewer = ctx.user()?;
+        let row = service::create_question(
+            ctx.state()?,
+            Actor::User(viewer),
+            &input.code,
+            &input.title,
+            input.study_group,
+        )
+        .await?;
+        Ok(CreateQuestionPayload {
+            question: Question(row),
+        })
+    }
+
+    /// Change a question. Secretariat only.
+    async fn update_question(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateQuestionInput,
+    ) -> Result<UpdateQuestionPayload> {
+        let viewer = ctx.user()?;
+        let id = decode_id("questionId", &input.question_id, NodeKind::Question)?;
+        let row = service::update_question(
+            ctx.state()?,
+            Actor::User(viewer),
+            id,
+            input.code.as_deref(),
+            input.title.as_deref(),
+        )
+        .await?;
+        Ok(UpdateQuestionPayload {
+            question: Question(row),
+        })
+    }
+
+    /// Make a user a rapporteur of a question (the RAPPORTEUR role is added if missing).
+    /// Secretariat only.
+    async fn assign_rapporteur(
+        &self,
+        ctx: &Context<'_>,
+        input: RapporteurInput,
+    ) -> Result<RapporteurPayload> {
+        let viewer = ctx.user()?;
+        let q = decode_id("questionId", &input.question_id, NodeKind::Question)?;
+        let u = decode_id("userId", &input.user_id, NodeKind::User)?;
+        let (question, user) =
+            service::assign_rapporteur(ctx.state()?, Actor::User(viewer), q, u).await?;
+        Ok(RapporteurPayload {
+            question: Question(question),
+            user: User::new(user),
+        })
+    }
+
+    /// Remove a rapporteur from a question. Secretariat only.
+    async fn unassign_rapporteur(
+        &self,
+        ctx: &Context<'_>,
+        input: RapporteurInput,
+    ) -> Result<RapporteurPayload> {
+        let viewer = ctx.user()?;
+        let q = decode_id("questionId", &input.question_id, NodeKind::Question)?;
+        let u = decode_id("userId", &input.user_id, NodeKind::User)?;
+        let (question, user) =
+            service::unassign_rapporteur(ctx.state()?, Actor::User(viewer), q, u).await?;
+        Ok(RapporteurPayload {
+            question: Question(question),
+            user: User::new(user),
+        })
+    }
+}

@@ -1,0 +1,395 @@
+//! `POST /graphql` and `GET /graphql` as the GraphQL-over-HTTP spec says:
+//! `Accept` negotiation, the request's shape checked before anything runs,
+//! 4xx statuses for request errors under `application/graphql-response+json`,
+//! no mutations over GET, and GraphiQL for browsers.
+
+use std::net::SocketAddr;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::media::{self, Media};
+use super::{client_ip, HttpState};
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::graphql::context::RequestData;
+use crate::graphql::errors;
+use crate::graphql::loaders::Loaders;
+use crate::service::session;
+
+/// The checked parameters of one GraphQL request.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Value>>,
+}
+
+/// A request that fails before execution: no `data` in the answer.
+struct RequestError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl RequestError {
+    fn bad(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "BAD_REQUEST",
+            message: message.into(),
+        }
+    }
+}
+
+fn error_body(code: &str, message: &str) -> Value {
+    json!({ "errors": [ { "message": message, "extensions": { "code": code } } ] })
+}
+
+fn json_response(status: StatusCode, media: Media, body: &Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Under `application/json` a request error is still a 200 (legacy clients read the body);
+/// under `application/graphql-response+json` it keeps its 4xx status.
+fn request_error(media: Media, e: RequestError) -> Response {
+    let status = match media {
+        Media::GraphqlResponseJson => e.status,
+        Media::Json if e.status == StatusCode::BAD_REQUEST => StatusCode::OK,
+        Media::Json => e.status,
+    };
+    json_response(status, media, &error_body(e.code, &e.message))
+}
+
+fn opt_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, RequestError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(RequestError::bad(format!("`{key}` must be a string"))),
+    }
+}
+
+fn opt_object(v: Option<&Value>, key: &str) -> Result<Option<Map<String, Value>>, RequestError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m.clone())),
+        Some(_) => Err(RequestError::bad(format!("`{key}` must be an object"))),
+    }
+}
+
+fn params_from_body(body: &[u8]) -> Result<Params, RequestError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| RequestError::bad(format!("the body is not valid JSON: {e}")))?;
+    let obj = match value {
+        Value::Object(o) => o,
+        Value::Array(_) => {
+            return Err(RequestError::bad(
+                "batched requests are not supported: send one operation per request",
+            ))
+        }
+        _ => return Err(RequestError::bad("the body must be a JSON object")),
+    };
+    let query = match obj.get("query") {
+        Some(Value::String(q)) => q.clone(),
+        None | Some(Value::Null) => {
+            return Err(RequestError::bad("the `query` parameter is missing"))
+        }
+        Some(_) => return Err(RequestError::bad("`query` must be a string")),
+    };
+    let operation_name = opt_string(&obj, "operationName")?;
+    let variables = opt_object(obj.get("variables"), "variables")?;
+    opt_object(obj.get("extensions"), "extensions")?;
+    Ok(Params {
+        query,
+        operation_name,
+        variables,
+    })
+}
+
+fn params_from_query_string(raw: &str) -> Result<Params, RequestError> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+        match k.as_ref() {
+            "query" => query = Some(v.into_owned()),
+            "operationName" if !v.is_empty() => operation_name = Some(v.into_owned()),
+            "variables" if !v.is_empty() => {
+                let parsed: Value = serde_json::from_str(&v)
+                    .map_err(|_| RequestError::bad("`variables` must be a JSON object"))?;
+                variables = opt_object(Some(&parsed), "variables")?;
+            }
+            "extensions" if !v.is_empty() => {
+                let parsed: Value = serde_json::from_str(&v)
+                    .map_err(|_| RequestError::bad("`extensions` must be a JSON object"))?;
+                opt_object(Some(&parsed), "extensions")?;
+            }
+            _ => {}
+        }
+    }
+    let query = query.ok_or_else(|| RequestError::bad("the `query` parameter is missing"))?;
+    Ok(Params {
+        query,
+        operation_name,
+        variables,
+    })
+}
+
+/// Resolve the `Authorization` header to a viewer; a bad token is a 401.
+async fn viewer(s: &HttpState, headers: &HeaderMap) -> Result<Viewer, (StatusCode, AppError)> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Viewer::Anonymous);
+    };
+    let unauthorized = |msg: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated(msg.into()),
+        )
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
+    let token = text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("use `Authorization: Bearer <token>`"))?;
+    match session::authenticate(&s.app, token).await {
+        Ok(user) => Ok(Viewer::User(std::sync::Arc::new(user))),
+        Err(e @ AppError::Unauthenticated(_)) => Err((StatusCode::UNAUTHORIZED, e)),
+        Err(e) => {
+            tracing::error!(error = ?e, "authentication failed");
+            Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                AppError::internal(anyhow::anyhow!("{e}")),
+            ))
+        }
+    }
+}
+
+fn operation_type(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Option<OperationType> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+async fn execute(
+    s: HttpState,
+    media: Media,
+    params: Params,
+    headers: HeaderMap,
+    peer: SocketAddr,
+    is_get: bool,
+) -> Response {
+    let viewer = match viewer(&s, &headers).await {
+        Ok(v) => v,
+        Err((status, e)) => {
+            let mut res = json_response(status, media, &error_body(e.code(), &e.to_string()));
+            if status == StatusCode::UNAUTHORIZED {
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            return res;
+        }
+    };
+    let doc = match async_graphql::parser::parse_query(&params.query) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return request_error(
+                media,
+                RequestError {
+                    status: StatusCode::BAD_REQUEST,
+                    code: "GRAPHQL_PARSE_FAILED",
+                    message: e.to_string(),
+                },
+            )
+        }
+    };
+    match operation_type(&doc, params.operation_name.as_deref()) {
+        Some(OperationType::Mutation) if is_get => {
+            let mut res = request_error(
+                media,
+                RequestError {
+                    status: StatusCode::METHOD_NOT_ALLOWED,
+                    code: "METHOD_NOT_ALLOWED",
+                    message: "mutations are not allowed over GET; use POST".into(),
+                },
+            );
+            if media == Media::Json {
+                *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            }
+            res.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return res;
+        }
+        Some(OperationType::Subscription) => {
+            return request_error(
+                media,
+                RequestError::bad("subscriptions are not served over plain HTTP"),
+            )
+        }
+        _ => {}
+    }
+    let mut request = async_graphql::Request::new(params.query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        request = request.variables(Variables::from_json(Value::Object(vars)));
+    }
+    request.set_parsed_query(doc);
+    let request = request.data(s.app.clone()).data(RequestData {
+        viewer,
+        loaders: Loaders::new(&s.app.db),
+        client_addr: Some(client_ip(peer, &headers, s.app.trust_forwarded_for)),
+    });
+    let response = s.schema.execute(request).await;
+    graphql_response(media, response)
+}
+
+/// A response with no data and only path-less errors failed before execution
+/// (validation, variables, limits): under `application/graphql-response+json`
+/// that is a 400 and the answer has no `data` entry.
+fn graphql_response(media: Media, mut response: async_graphql::Response) -> Response {
+    let before_execution = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    for e in &mut response.errors {
+        if e.extensions
+            .as_ref()
+            .is_none_or(|x| x.get("code").is_none())
+        {
+            errors::classify(e);
+        }
+    }
+    let status = if before_execution && media == Media::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = if before_execution {
+        json!({ "errors": errors_json(&response.errors) })
+    } else {
+        match serde_json::to_value(&response) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialize a response");
+                error_body("INTERNAL", "internal error")
+            }
+        }
+    };
+    json_response(status, media, &body)
+}
+
+fn errors_json(errors: &[ServerError]) -> Value {
+    serde_json::to_value(errors).unwrap_or_else(|_| json!([{ "message": "internal error" }]))
+}
+
+fn not_acceptable() -> Response {
+    json_response(
+        StatusCode::NOT_ACCEPTABLE,
+        Media::Json,
+        &error_body(
+            "NOT_ACCEPTABLE",
+            "this endpoint answers application/graphql-response+json or application/json",
+        ),
+    )
+}
+
+/// `POST /graphql`.
+pub async fn post(
+    State(s): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let Some(media) = media::negotiate(accept) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !media::is_json_body(content_type) {
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            &error_body(
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the request as `Content-Type: application/json` (UTF-8)",
+            ),
+        );
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            let status = rejection.status();
+            let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                (
+                    "PAYLOAD_TOO_LARGE",
+                    format!(
+                        "the request body is over the limit of {} bytes",
+                        s.app.limits.body_limit_bytes
+                    ),
+                )
+            } else {
+                ("BAD_REQUEST", rejection.body_text())
+            };
+            return json_response(status, media, &error_body(code, &message));
+        }
+    };
+    match params_from_body(&body) {
+        Ok(params) => execute(s, media, params, headers, peer, false).await,
+        Err(e) => request_error(media, e),
+    }
+}
+
+/// `GET /graphql`: GraphiQL for a browser, else a query (never a mutation).
+pub async fn get(
+    State(s): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let raw = raw.unwrap_or_default();
+    if media::wants_html(accept) && !raw.contains("query=") {
+        return Html(
+            async_graphql::http::GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("kitreview GraphiQL")
+                .finish(),
+        )
+        .into_response();
+    }
+    // A browser that followed a link with a query still gets JSON.
+    let media = match media::negotiate(accept) {
+        Some(m) => m,
+        None if media::wants_html(accept) => Media::Json,
+        None => return not_acceptable(),
+    };
+    match params_from_query_string(&raw) {
+        Ok(params) => execute(s, media, params, headers, peer, true).await,
+        Err(e) => request_error(media, e),
+    }
+}

@@ -1,0 +1,79 @@
+//! HTTP: the router, GraphQL over HTTP, health checks, and the limits on every request.
+
+pub mod graphql;
+pub mod media;
+
+use std::net::SocketAddr;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::KitSchema;
+use crate::state::AppState;
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: KitSchema,
+}
+
+/// The whole HTTP surface.
+pub fn router(app: AppState, schema: KitSchema) -> Router {
+    let limits = app.limits.clone();
+    let state = HttpState { app, schema };
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The process is up.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The database answers.
+async fn readyz(State(s): State<HttpState>) -> impl IntoResponse {
+    match s.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
+}
+
+/// The client address used for throttling: the peer, or the last `X-Forwarded-For`
+/// hop (the one our own proxy added) when configured to trust it.
+pub fn client_ip(
+    peer: SocketAddr,
+    headers: &axum::http::HeaderMap,
+    trust_forwarded: bool,
+) -> std::net::IpAddr {
+    if trust_forwarded {
+        if let Some(ip) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .rev()
+            .find_map(|s| s.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}

@@ -1,0 +1,37 @@
+//! Use cases: check who may do it, validate, write in one transaction.
+//! Called by the GraphQL resolvers and the command line alike.
+
+pub mod accounts;
+pub mod session;
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+
+/// Who performs a change: a signed-in user, or the operator at the command line.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// `kitreview user create` and the demo loader: trusted, local.
+    Operator,
+    User(&'a AuthUser),
+}
+
+impl Actor<'_> {
+    pub fn require_secretariat(&self) -> AppResult<()> {
+        match self {
+            Actor::Operator => Ok(()),
+            Actor::User(u) => u.require_secretariat(),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Actor::Operator => None,
+            Actor::User(u) => Some(u.id),
+        }
+    }
+}
+
+/// Map a domain validation failure onto an input field.
+pub(crate) fn field<T>(name: &str, r: Result<T, crate::domain::accounts::Invalid>) -> AppResult<T> {
+    r.map_err(|e| AppError::validation(name, e.0))
+}

@@ -1,0 +1,39 @@
+//! The state every request shares: database, clock, token and password services, limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::jwt::TokenService;
+use crate::auth::password::PasswordHasher;
+use crate::clock::SharedClock;
+use crate::config::LimitArgs;
+use crate::db::Db;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub tokens: TokenService,
+    pub passwords: PasswordHasher,
+    /// Lifetime of tokens returned by `login`.
+    pub token_ttl: Duration,
+    pub limits: LimitArgs,
+    /// Take the client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

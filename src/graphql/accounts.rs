@@ -67,6 +67,7 @@ pub enum Role {
 /// An organization on whose behalf users comment.
 pub struct Organization(pub OrganizationRow);
 
+/// An organization on whose behalf users comment.
 #[Object]
 impl Organization {
     /// Global id.
@@ -137,6 +138,7 @@ impl User {
     }
 }
 
+/// A person who signs in.
 #[Object]
 impl User {
     /// Global id.
@@ -229,7 +231,7 @@ impl AccountsQuery {
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OrganizationFilterInput>,
+        #[graphql(desc = "Only organizations that match.")] filter: Option<OrganizationFilterInput>,
         #[graphql(desc = "Page size from the start (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -268,7 +270,7 @@ impl AccountsQuery {
     async fn organization(
         &self,
         ctx: &Context<'_>,
-        short_name: String,
+        #[graphql(desc = "Short name, e.g. `UNEP` (case-insensitive).")] short_name: String,
     ) -> Result<Option<Organization>> {
         ctx.user()?;
         let mut pooled = ctx.state()?.db.read().await?;
@@ -284,7 +286,7 @@ impl AccountsQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        filter: Option<UserFilterInput>,
+        #[graphql(desc = "Only users that match.")] filter: Option<UserFilterInput>,
         #[graphql(desc = "Page size from the start (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -434,7 +436,7 @@ impl AccountsMutation {
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrganizationInput,
+        #[graphql(desc = "The mutation's input.")] input: CreateOrganizationInput,
     ) -> Result<CreateOrganizationPayload> {
         let viewer = ctx.user()?;
         let row = service::create_organization(
@@ -458,7 +460,7 @@ impl AccountsMutation {
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
-        input: UpdateOrganizationInput,
+        #[graphql(desc = "The mutation's input.")] input: UpdateOrganizationInput,
     ) -> Result<UpdateOrganizationPayload> {
         let viewer = ctx.user()?;
         let id = decode_id(
@@ -484,7 +486,7 @@ impl AccountsMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        input: CreateUserInput,
+        #[graphql(desc = "The mutation's input.")] input: CreateUserInput,
     ) -> Result<CreateUserPayload> {
         let viewer = ctx.user()?;
         let organization_id = input
@@ -513,7 +515,7 @@ impl AccountsMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        input: UpdateUserInput,
+        #[graphql(desc = "The mutation's input.")] input: UpdateUserInput,
     ) -> Result<UpdateUserPayload> {
         let viewer = ctx.user()?;
         let id = decode_id("userId", &input.user_id, NodeKind::User)?;
@@ -538,7 +540,7 @@ impl AccountsMutation {
     async fn deactivate_user(
         &self,
         ctx: &Context<'_>,
-        input: SetUserActiveInput,
+        #[graphql(desc = "The mutation's input.")] input: SetUserActiveInput,
     ) -> Result<SetUserActivePayload> {
         let viewer = ctx.user()?;
         let id = decode_id("userId", &input.user_id, NodeKind::User)?;
@@ -552,7 +554,7 @@ impl AccountsMutation {
     async fn reactivate_user(
         &self,
         ctx: &Context<'_>,
-        input: SetUserActiveInput,
+        #[graphql(desc = "The mutation's input.")] input: SetUserActiveInput,
     ) -> Result<SetUserActivePayload> {
         let viewer = ctx.user()?;
         let id = decode_id("userId", &input.user_id, NodeKind::User)?;

@@ -76,14 +76,22 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Fetch any object by its global id; null when it does not exist or is not visible to you.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> Result<Option<Node>> {
         ctx.user()?;
         Ok(load_node(ctx, parse(&id)?).await?)
     }
 
     /// Fetch up to 100 objects by global id, in the order asked; null for each one that
     /// does not exist or is not visible to you.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Up to 100 global ids.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         ctx.user()?;
         if ids.len() > MAX_NODES {
             return Err(

@@ -14,6 +14,7 @@ use crate::service::{accounts as service, Actor};
 /// A study question, e.g. 17-2/2 (study group 2).
 pub struct Question(pub QuestionRow);
 
+/// A study question, e.g. 17-2/2 (study group 2).
 #[Object]
 impl Question {
     /// Global id.
@@ -93,7 +94,11 @@ impl QuestionsQuery {
     }
 
     /// One question by its code, e.g. `17-2/2`.
-    async fn question(&self, ctx: &Context<'_>, code: String) -> Result<Option<Question>> {
+    async fn question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code, e.g. `17-2/2`.")] code: String,
+    ) -> Result<Option<Question>> {
         ctx.user()?;
         let mut pooled = ctx.state()?.db.read().await?;
         Ok(store::question_by_code(&mut pooled.conn(), code.trim())
@@ -165,7 +170,7 @@ impl QuestionsMutation {
     async fn create_question(
         &self,
         ctx: &Context<'_>,
-        input: CreateQuestionInput,
+        #[graphql(desc = "The mutation's input.")] input: CreateQuestionInput,
     ) -> Result<CreateQuestionPayload> {
         let viewer = ctx.user()?;
         let row = service::create_question(
@@ -185,7 +190,7 @@ impl QuestionsMutation {
     async fn update_question(
         &self,
         ctx: &Context<'_>,
-        input: UpdateQuestionInput,
+        #[graphql(desc = "The mutation's input.")] input: UpdateQuestionInput,
     ) -> Result<UpdateQuestionPayload> {
         let viewer = ctx.user()?;
         let id = decode_id("questionId", &input.question_id, NodeKind::Question)?;
@@ -207,7 +212,7 @@ impl QuestionsMutation {
     async fn assign_rapporteur(
         &self,
         ctx: &Context<'_>,
-        input: RapporteurInput,
+        #[graphql(desc = "The mutation's input.")] input: RapporteurInput,
     ) -> Result<RapporteurPayload> {
         let viewer = ctx.user()?;
         let q = decode_id("questionId", &input.question_id, NodeKind::Question)?;
@@ -224,7 +229,7 @@ impl QuestionsMutation {
     async fn unassign_rapporteur(
         &self,
         ctx: &Context<'_>,
-        input: RapporteurInput,
+        #[graphql(desc = "The mutation's input.")] input: RapporteurInput,
     ) -> Result<RapporteurPayload> {
         let viewer = ctx.user()?;
         let q = decode_id("questionId", &input.question_id, NodeKind::Question)?;

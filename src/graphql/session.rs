@@ -73,7 +73,11 @@ pub struct SessionMutation;
 impl SessionMutation {
     /// Sign in with e-mail and password. A wrong e-mail and a wrong password give
     /// the same error; repeated failures are throttled (RATE_LIMITED).
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: LoginInput,
+    ) -> Result<LoginPayload> {
         let addr = ctx.request()?.client_addr;
         let s = service::login(ctx.state()?, &input.email, &input.password, addr).await?;
         Ok(LoginPayload {
@@ -87,7 +91,7 @@ impl SessionMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        input: ChangePasswordInput,
+        #[graphql(desc = "The mutation's input.")] input: ChangePasswordInput,
     ) -> Result<ChangePasswordPayload> {
         let viewer = ctx.user()?;
         let s = service::change_password(

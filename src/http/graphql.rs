@@ -62,13 +62,16 @@ fn json_response(status: StatusCode, media: Media, body: &Value) -> Response {
     res
 }
 
-/// Under `application/json` a request error is still a 200 (legacy clients read the body);
-/// under `application/graphql-response+json` it keeps its 4xx status.
+/// A malformed request (not JSON, parameters of the wrong type) is a 400 whatever
+/// the media type. A document that does not parse keeps its 400 under
+/// `application/graphql-response+json`, but is a 200 under legacy `application/json`,
+/// whose clients read the errors from the body.
 fn request_error(media: Media, e: RequestError) -> Response {
     let status = match media {
-        Media::GraphqlResponseJson => e.status,
-        Media::Json if e.status == StatusCode::BAD_REQUEST => StatusCode::OK,
-        Media::Json => e.status,
+        Media::Json if e.status == StatusCode::BAD_REQUEST && e.code != "BAD_REQUEST" => {
+            StatusCode::OK
+        }
+        _ => e.status,
     };
     json_response(status, media, &error_body(e.code, &e.message))
 }

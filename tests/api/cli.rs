@@ -1,0 +1,172 @@
+//! The `kitreview` command line: migrate, user create, token, schema, and start-up refusals.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::common::{Options, TestServer};
+
+fn kitreview() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kitreview"));
+    c.env_remove("KITREVIEW_JWT_SECRET")
+        .env_remove("KITREVIEW_DATABASE_URL")
+        .env("KITREVIEW_LOG", "warn")
+        .env("KITREVIEW_ARGON2_MEMORY_KIB", "1024")
+        .env("KITREVIEW_ARGON2_ITERATIONS", "1");
+    c
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kitreview");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstraps_a_secretariat_and_mints_tokens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("kr.db");
+    let url = format!("sqlite:{}", db.display());
+
+    let out = kitreview()
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .expect("migrate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(db.exists(), "the SQLite file is created on first start");
+
+    let mut create = kitreview();
+    create.args([
+        "user",
+        "create",
+        "--email",
+        "boss@itu.example",
+        "--name",
+        "The Boss",
+        "--role",
+        "secretariat",
+        "--database-url",
+        &url,
+    ]);
+    let out = run_with_stdin(create, "a long bootstrap passphrase\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("bootstrap passphrase"),
+        "the password is never printed"
+    );
+
+    // A generated secret, readable by its owner only.
+    let secret = dir.path().join("kr.db.jwt-secret");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&secret)
+            .expect("secret file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // A short password is refused, and no user is made.
+    let mut bad = kitreview();
+    bad.args([
+        "user",
+        "create",
+        "--email",
+        "x@itu.example",
+        "--name",
+        "X",
+        "--role",
+        "MEMBER",
+        "--organization",
+        "ITU",
+        "--database-url",
+        &url,
+    ]);
+    let out = run_with_stdin(bad, "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
+
+    let out = kitreview()
+        .args([
+            "token",
+            "--email",
+            "BOSS@itu.example",
+            "--ttl",
+            "10m",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .expect("token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+
+    // A server on the same database (and so the same secret file) accepts it,
+    // and the bootstrapped password signs in.
+    let mut opts = Options::default();
+    opts.auth.jwt_secret = None;
+    let s = TestServer::start_on(&url, opts).await;
+    let data = s
+        .ok(
+            Some(&token),
+            "{ viewer { displayName roles organization { shortName } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["viewer"]["displayName"], "The Boss");
+    assert_eq!(data["viewer"]["organization"]["shortName"], "ITU");
+    s.login("boss@itu.example", "a long bootstrap passphrase")
+        .await;
+}
+
+#[test]
+fn schema_command_prints_the_committed_sdl() {
+    let out = kitreview().arg("schema").output().expect("schema");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).expect("utf8"),
+        include_str!("../../schema.graphql")
+    );
+}
+
+#[test]
+fn refuses_to_start_with_a_short_secret() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite:{}", dir.path().join("kr.db").display());
+    let out = kitreview()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
+        .env("KITREVIEW_JWT_SECRET", "short-secret")
+        .output()
+        .expect("serve");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at least 32 bytes"), "{err}");
+    assert!(!err.contains("short-secret"), "the secret is never printed");
+}

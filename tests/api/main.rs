@@ -1,0 +1,10 @@
+//! Integration tests: the real server over HTTP, on SQLite and (with
+//! `TEST_POSTGRES_URL`) PostgreSQL.
+
+mod common;
+
+mod accounts;
+mod auth;
+mod cli;
+mod protocol;
+mod schema;

@@ -213,6 +213,9 @@ pub struct LimitArgs {
     /// Highest allowed query complexity (each field costs 1, list fields multiply by their page size).
     #[arg(long, env = "KITREVIEW_MAX_QUERY_COMPLEXITY", default_value_t = 20_000)]
     pub max_query_complexity: usize,
+    /// Largest accepted module draft (Markdown), in bytes.
+    #[arg(long, env = "KITREVIEW_MAX_MARKDOWN_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_markdown_bytes: usize,
     /// Serve schema introspection (GraphiQL needs it).
     #[arg(long, env = "KITREVIEW_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
@@ -225,6 +228,7 @@ impl Default for LimitArgs {
             request_timeout: Duration::from_secs(30),
             max_query_depth: 15,
             max_query_complexity: 20_000,
+            max_markdown_bytes: 2 * 1024 * 1024,
             introspection: true,
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod dialect;
+pub mod modules;
 pub mod sql;
 pub mod throttle;
 

@@ -135,19 +135,37 @@ impl Sql {
     /// clause's conditions, joined with AND), the ORDER BY and the LIMIT.
     /// One row more than the page is fetched, to tell whether another page exists.
     pub fn page(&mut self, key: &str, page: &Page) -> &mut Self {
+        self.page_ordered(key, page, false)
+    }
+
+    /// [`Sql::page`] over a list in descending order of `key` (newest first).
+    pub fn page_desc(&mut self, key: &str, page: &Page) -> &mut Self {
+        self.page_ordered(key, page, true)
+    }
+
+    fn page_ordered(&mut self, key: &str, page: &Page, descending: bool) -> &mut Self {
+        let (after_op, before_op) = if descending {
+            (" < ", " > ")
+        } else {
+            (" > ", " < ")
+        };
         if let Some(after) = page.after {
             self.push(" AND ")
                 .push(key)
-                .push(" > ")
+                .push(after_op)
                 .bind(Arg::I64(after));
         }
         if let Some(before) = page.before {
             self.push(" AND ")
                 .push(key)
-                .push(" < ")
+                .push(before_op)
                 .bind(Arg::I64(before));
         }
-        let dir = if page.from_end { "DESC" } else { "ASC" };
+        let dir = if page.from_end != descending {
+            "DESC"
+        } else {
+            "ASC"
+        };
         self.push(" ORDER BY ").push(key).push(" ").push(dir);
         self.push(" LIMIT ").bind(Arg::I64(page.limit as i64 + 1));
         self
@@ -222,6 +240,32 @@ macro_rules! bind_args {
         }
         q
     }};
+}
+
+/// Insert many rows with multi-row `INSERT`s, in chunks that stay under both
+/// databases' limits on bind parameters.
+pub async fn insert_many(
+    conn: &mut Conn<'_>,
+    table_and_columns: &str,
+    columns: usize,
+    rows: Vec<Vec<Arg>>,
+) -> AppResult<u64> {
+    const MAX_PARAMS: usize = 30_000;
+    let per_chunk = (MAX_PARAMS / columns.max(1)).max(1);
+    let mut total = 0;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = Sql::new("INSERT INTO ");
+        sql.push(table_and_columns).push(" VALUES ");
+        for (i, row) in rows.by_ref().take(per_chunk).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_list(row);
+        }
+        total += sql.execute(conn).await?;
+    }
+    Ok(total)
 }
 
 /// Turn `limit + 1` rows fetched by [`Sql::page`] into a page in list order,

@@ -12,6 +12,9 @@ pub enum NodeKind {
     Organization,
     User,
     Question,
+    Kit,
+    Module,
+    Revision,
 }
 
 impl NodeKind {
@@ -21,6 +24,9 @@ impl NodeKind {
             NodeKind::Organization => "Organization",
             NodeKind::User => "User",
             NodeKind::Question => "Question",
+            NodeKind::Kit => "Kit",
+            NodeKind::Module => "Module",
+            NodeKind::Revision => "Revision",
         }
     }
 }
@@ -32,6 +38,9 @@ impl FromStr for NodeKind {
             "Organization" => NodeKind::Organization,
             "User" => NodeKind::User,
             "Question" => NodeKind::Question,
+            "Kit" => NodeKind::Kit,
+            "Module" => NodeKind::Module,
+            "Revision" => NodeKind::Revision,
             _ => return Err(()),
         })
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::db::accounts::{self as store, OrganizationRow, QuestionRow, UserRow};
+use crate::db::modules::{self as modules, BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
 use crate::db::Db;
 use crate::error::AppError;
 
@@ -45,6 +46,70 @@ macro_rules! by_id_loader {
 by_id_loader!(OrganizationRow, store::organizations_by_ids);
 by_id_loader!(UserRow, store::users_by_ids);
 by_id_loader!(QuestionRow, store::questions_by_ids);
+by_id_loader!(KitRow, modules::kits_by_ids);
+by_id_loader!(ModuleRow, modules::modules_by_ids);
+by_id_loader!(RevisionRow, modules::revisions_by_ids);
+
+/// Rows grouped under a parent id, in the order the query gives.
+pub struct ChildrenOf<T> {
+    db: Db,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> ChildrenOf<T> {
+    fn new(db: Db) -> Self {
+        Self {
+            db,
+            _t: std::marker::PhantomData,
+        }
+    }
+}
+
+macro_rules! children_loader {
+    ($row:ty, $fetch:path, $parent:ident) => {
+        impl Loader<i64> for ChildrenOf<$row> {
+            type Value = Vec<$row>;
+            type Error = Arc<AppError>;
+            async fn load(&self, keys: &[i64]) -> LoadResult<Vec<$row>> {
+                let mut pooled = self.db.read().await.map_err(Arc::new)?;
+                let rows = $fetch(&mut pooled.conn(), keys).await.map_err(Arc::new)?;
+                let mut map: HashMap<i64, Vec<$row>> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for r in rows {
+                    map.entry(r.$parent).or_default().push(r);
+                }
+                Ok(map)
+            }
+        }
+    };
+}
+
+children_loader!(KitRow, modules::kits_of_questions, question_id);
+children_loader!(ModuleRow, modules::modules_of_kits, kit_id);
+children_loader!(SectionRow, modules::sections_of, revision_id);
+children_loader!(BlockRow, modules::blocks_of, revision_id);
+
+/// A revision's Markdown source, shared by every block that shows its slice.
+pub struct MarkdownOf(Db);
+
+impl Loader<i64> for MarkdownOf {
+    type Value = Arc<String>;
+    type Error = Arc<AppError>;
+    async fn load(&self, keys: &[i64]) -> LoadResult<Arc<String>> {
+        let mut pooled = self.0.read().await.map_err(Arc::new)?;
+        let mut c = pooled.conn();
+        let mut map = HashMap::new();
+        for k in keys {
+            if let Some(md) = modules::revision_markdown(&mut c, *k)
+                .await
+                .map_err(Arc::new)?
+            {
+                map.insert(*k, Arc::new(md));
+            }
+        }
+        Ok(map)
+    }
+}
 
 /// The rapporteurs (user ids) of each question.
 pub struct RapporteursOfQuestion(Db);
@@ -96,6 +161,14 @@ pub struct Loaders {
     pub questions: DataLoader<ById<QuestionRow>, HashMapCache>,
     pub rapporteurs_of_question: DataLoader<RapporteursOfQuestion, HashMapCache>,
     pub questions_of_rapporteur: DataLoader<QuestionsOfRapporteur, HashMapCache>,
+    pub kits: DataLoader<ById<KitRow>, HashMapCache>,
+    pub modules: DataLoader<ById<ModuleRow>, HashMapCache>,
+    pub revisions: DataLoader<ById<RevisionRow>, HashMapCache>,
+    pub kits_of_question: DataLoader<ChildrenOf<KitRow>, HashMapCache>,
+    pub modules_of_kit: DataLoader<ChildrenOf<ModuleRow>, HashMapCache>,
+    pub sections_of_revision: DataLoader<ChildrenOf<SectionRow>, HashMapCache>,
+    pub blocks_of_revision: DataLoader<ChildrenOf<BlockRow>, HashMapCache>,
+    pub markdown_of_revision: DataLoader<MarkdownOf, HashMapCache>,
 }
 
 impl Loaders {
@@ -106,6 +179,14 @@ impl Loaders {
             questions: loader(ById::new(db.clone())),
             rapporteurs_of_question: loader(RapporteursOfQuestion(db.clone())),
             questions_of_rapporteur: loader(QuestionsOfRapporteur(db.clone())),
+            kits: loader(ById::new(db.clone())),
+            modules: loader(ById::new(db.clone())),
+            revisions: loader(ById::new(db.clone())),
+            kits_of_question: loader(ChildrenOf::new(db.clone())),
+            modules_of_kit: loader(ChildrenOf::new(db.clone())),
+            sections_of_revision: loader(ChildrenOf::new(db.clone())),
+            blocks_of_revision: loader(ChildrenOf::new(db.clone())),
+            markdown_of_revision: loader(MarkdownOf(db.clone())),
         }
     }
 }

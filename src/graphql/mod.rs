@@ -5,6 +5,7 @@ pub mod connection;
 pub mod context;
 pub mod errors;
 pub mod loaders;
+pub mod modules;
 pub mod node;
 pub mod questions;
 pub mod session;
@@ -28,6 +29,7 @@ pub struct Mutation(
     session::SessionMutation,
     accounts::AccountsMutation,
     questions::QuestionsMutation,
+    modules::ModulesMutation,
 );
 
 /// The schema type.

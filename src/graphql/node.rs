@@ -4,6 +4,7 @@ use async_graphql::{Context, Interface, Object, Result, ID};
 
 use super::accounts::{Organization, User};
 use super::context::CtxExt;
+use super::modules::{Kit, Module, Revision};
 use super::questions::Question;
 use crate::domain::ids::{GlobalId, IdError, NodeKind};
 use crate::error::{AppError, AppResult};
@@ -35,6 +36,9 @@ pub enum Node {
     Organization(Organization),
     User(User),
     Question(Question),
+    Kit(Kit),
+    Module(Module),
+    Revision(Revision),
 }
 
 /// The most ids one `nodes` call takes.
@@ -62,6 +66,24 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> 
             .await
             .map_err(map_err)?
             .map(|r| Node::Question(Question(r))),
+        NodeKind::Kit => loaders
+            .kits
+            .load_one(gid.id)
+            .await
+            .map_err(map_err)?
+            .map(|r| Node::Kit(Kit(r))),
+        NodeKind::Module => loaders
+            .modules
+            .load_one(gid.id)
+            .await
+            .map_err(map_err)?
+            .map(|r| Node::Module(Module(r))),
+        NodeKind::Revision => loaders
+            .revisions
+            .load_one(gid.id)
+            .await
+            .map_err(map_err)?
+            .map(|r| Node::Revision(Revision(r))),
     })
 }
 

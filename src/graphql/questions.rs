@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::accounts::User;
 use super::connection::{self, Conn};
 use super::context::CtxExt;
+use super::modules::Kit;
 use super::node::{decode_id, ids};
 use crate::db::accounts::{self as store, QuestionRow};
 use crate::domain::ids::NodeKind;
@@ -47,6 +48,16 @@ impl Question {
             .filter_map(|i| rows.get(i).cloned())
             .map(User::new)
             .collect())
+    }
+    /// The question's toolkits, oldest first.
+    async fn kits(&self, ctx: &Context<'_>) -> Result<Vec<Kit>> {
+        let rows = ctx
+            .loaders()?
+            .kits_of_question
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Kit).collect())
     }
     /// Whether the viewer may manage this question's kits, modules and review cycles.
     async fn viewer_can_manage(&self, ctx: &Context<'_>) -> Result<bool> {

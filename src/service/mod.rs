@@ -2,6 +2,7 @@
 //! Called by the GraphQL resolvers and the command line alike.
 
 pub mod accounts;
+pub mod modules;
 pub mod session;
 
 use crate::auth::AuthUser;
@@ -20,6 +21,14 @@ impl Actor<'_> {
         match self {
             Actor::Operator => Ok(()),
             Actor::User(u) => u.require_secretariat(),
+        }
+    }
+
+    /// May manage this question's kits, modules, revisions and cycles.
+    pub fn manages_question(&self, question_id: i64) -> bool {
+        match self {
+            Actor::Operator => true,
+            Actor::User(u) => u.manages_question(question_id),
         }
     }
 

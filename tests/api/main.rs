@@ -6,5 +6,6 @@ mod common;
 mod accounts;
 mod auth;
 mod cli;
+mod modules;
 mod protocol;
 mod schema;

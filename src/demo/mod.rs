@@ -1,9 +1,14 @@
-//! `serve --demo`: Question 17-2/2, its organizations and a user for each role.
-//! Loading twice changes nothing: every item is looked up before it is created.
+//! `serve --demo`: Question 17-2/2, its organizations, a user for each role, the
+//! e-Government and e-Environment toolkits with a Module 1 draft each (two
+//! revisions of the e-Government one). Loading twice changes nothing: every
+//! item is looked up before it is created.
 
 use crate::db::accounts as store;
+use crate::db::modules as modules_store;
 use crate::domain::accounts::{OrganizationKind, Region, Role};
 use crate::error::{AppError, AppResult};
+use crate::service::modules as modules_service;
+use crate::service::session;
 use crate::service::{accounts as service, Actor};
 use crate::state::AppState;
 
@@ -203,7 +208,112 @@ pub async fn load(state: &AppState) -> AppResult<Vec<SignIn>> {
             organization: u.org,
         });
     }
+    load_toolkits(state, question.id).await?;
     Ok(sign_ins)
+}
+
+struct DemoRevision {
+    markdown: &'static str,
+    summary: &'static str,
+}
+
+struct DemoKit {
+    title: &'static str,
+    description: &'static str,
+    module_title: &'static str,
+    revisions: &'static [DemoRevision],
+}
+
+const KITS: &[DemoKit] = &[
+    DemoKit {
+        title: "ITU e-Government Toolkit",
+        description: "Modules on the priority areas of action for decision-makers in the four dimensions of \
+                      the e-government environment: infrastructure, policy, governance and reach.",
+        module_title: "e-Government readiness assessment framework",
+        revisions: &[
+            DemoRevision {
+                markdown: include_str!("content/egov-module1-rev1.md"),
+                summary: "First draft, circulated to the members of the Question 17-2/2 group for comments.",
+            },
+            DemoRevision {
+                markdown: include_str!("content/egov-module1-rev2.md"),
+                summary: include_str!("content/egov-module1-rev2-changes.txt"),
+            },
+        ],
+    },
+    DemoKit {
+        title: "ITU e-Environment Toolkit",
+        description: "A method and a set of indicators for member states to assess their capacity to use ICTs \
+                      for the environment, with the e-Environment Readiness Index (EERI).",
+        module_title: "Assessing e-environment readiness and the e-Environment Readiness Index (EERI)",
+        revisions: &[DemoRevision {
+            markdown: include_str!("content/eenv-module1-rev1.md"),
+            summary: "First draft, including the e-Environment Readiness Index (EERI).",
+        }],
+    },
+];
+
+/// The two toolkits, authored by the demo rapporteur.
+async fn load_toolkits(state: &AppState, question_id: i64) -> AppResult<()> {
+    let rapporteur = {
+        let mut pooled = state.db.read().await?;
+        store::user_by_email_key(&mut pooled.conn(), "rapporteur@itu.example")
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("demo rapporteur missing")))?
+    };
+    let author = session::auth_user(state, rapporteur.id).await?;
+    let actor = Actor::User(&author);
+    for k in KITS {
+        let existing = {
+            let mut pooled = state.db.read().await?;
+            modules_store::kits_of_questions(&mut pooled.conn(), &[question_id])
+                .await?
+                .into_iter()
+                .find(|kit| kit.title == k.title)
+        };
+        let kit = match existing {
+            Some(kit) => kit,
+            None => {
+                modules_service::create_kit(state, actor, question_id, k.title, k.description)
+                    .await?
+            }
+        };
+        let module = {
+            let mut pooled = state.db.read().await?;
+            modules_store::modules_of_kits(&mut pooled.conn(), &[kit.id])
+                .await?
+                .into_iter()
+                .find(|m| m.number == 1)
+        };
+        let module = match module {
+            Some(m) => m,
+            None => modules_service::create_module(state, actor, kit.id, 1, k.module_title).await?,
+        };
+        let mut base = None;
+        for (i, r) in k.revisions.iter().enumerate() {
+            let number = i as i64 + 1;
+            let existing = {
+                let mut pooled = state.db.read().await?;
+                modules_store::revision_by_number(&mut pooled.conn(), module.id, number).await?
+            };
+            let rev = match existing {
+                Some(rev) => rev,
+                None => {
+                    modules_service::create_revision(
+                        state,
+                        actor,
+                        module.id,
+                        base,
+                        r.markdown.to_owned(),
+                        r.summary,
+                    )
+                    .await?
+                }
+            };
+            base = Some(rev.id);
+        }
+    }
+    Ok(())
 }
 
 /// Print the demo sign-ins to standard error.

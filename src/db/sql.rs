@@ -242,15 +242,17 @@ macro_rules! bind_args {
     }};
 }
 
-/// Insert many rows with multi-row `INSERT`s, in chunks that stay under both
-/// databases' limits on bind parameters.
+/// Insert many rows with multi-row `INSERT`s, a few hundred parameters each.
+/// (sqlx's SQLite driver binds `$N` parameters by name, at a cost that grows with
+/// the square of the parameters in one statement: measured, 30,000 parameters per
+/// statement took 1.9 s for 5,000 rows, 256 took 70 ms.)
 pub async fn insert_many(
     conn: &mut Conn<'_>,
     table_and_columns: &str,
     columns: usize,
     rows: Vec<Vec<Arg>>,
 ) -> AppResult<u64> {
-    const MAX_PARAMS: usize = 30_000;
+    const MAX_PARAMS: usize = 256;
     let per_chunk = (MAX_PARAMS / columns.max(1)).max(1);
     let mut total = 0;
     let mut rows = rows.into_iter().peekable();

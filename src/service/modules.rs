@@ -217,10 +217,12 @@ pub async fn create_revision(
                 "the module has no revision yet: leave baseRevisionId empty for revision 1".into(),
             ))
         }
-        (Some(l), None) => return Err(AppError::Conflict(format!(
+        (Some(l), None) => {
+            return Err(AppError::Conflict(format!(
             "the module already has revisions: base the new one on revision {} (baseRevisionId)",
             l.number
-        ))),
+        )))
+        }
         (Some(l), Some(base)) if l.id != base => {
             return Err(AppError::Conflict(format!(
                 "baseRevisionId is not the latest revision: revision {} was published since; \

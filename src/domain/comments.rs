@@ -1,0 +1,246 @@
+//! Comments: types, validated text, anchors (W3C Web Annotation quote and
+//! position selectors), document order, and who may see what.
+
+use super::accounts::Invalid;
+use super::cycle::{CycleStatus, Visibility};
+
+string_enum!(
+    /// The ISO comment template's type of comment.
+    CommentType {
+        General = "GENERAL",
+        Technical = "TECHNICAL",
+        Editorial = "EDITORIAL",
+    }
+);
+
+impl CommentType {
+    /// The template's code: `ge`, `te`, `ed`.
+    pub fn code(self) -> &'static str {
+        match self {
+            CommentType::General => "ge",
+            CommentType::Technical => "te",
+            CommentType::Editorial => "ed",
+        }
+    }
+}
+
+string_enum!(
+    /// Where a comment is in its life.
+    CommentState {
+        Draft = "DRAFT",
+        Submitted = "SUBMITTED",
+        Withdrawn = "WITHDRAWN",
+    }
+);
+
+string_enum!(
+    /// What a comment is anchored to.
+    AnchorKind {
+        Document = "DOCUMENT",
+        Section = "SECTION",
+        Block = "BLOCK",
+        Quote = "QUOTE",
+    }
+);
+
+/// The most bytes in a comment's body or proposed change.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A comment's body (Markdown): not empty, at most 64 KiB.
+pub fn body(raw: &str, what: &str) -> Result<String, Invalid> {
+    if raw.trim().is_empty() {
+        return Err(Invalid(format!("{what} must not be empty")));
+    }
+    if raw.len() > MAX_BODY_BYTES {
+        return Err(Invalid(format!(
+            "{what} is {} bytes; at most {MAX_BODY_BYTES} are accepted",
+            raw.len()
+        )));
+    }
+    if raw.contains('\0') {
+        return Err(Invalid(format!("{what} must not contain NUL characters")));
+    }
+    Ok(raw.to_owned())
+}
+
+/// A BCP 47 language tag such as `en`, `fr` or `es-419`, in canonical case.
+pub fn language(raw: &str) -> Result<String, Invalid> {
+    let tag = language_tags::LanguageTag::parse(raw.trim())
+        .map_err(|e| Invalid(format!("'{}' is not a BCP 47 language tag: {e}", raw.trim())))?;
+    tag.validate()
+        .map_err(|e| Invalid(format!("'{}' is not a valid BCP 47 language tag: {e}", raw.trim())))?;
+    Ok(tag.canonicalize().map_or_else(|_| tag.to_string(), |t| t.to_string()))
+}
+
+/// A quote as the client gives it (TextQuoteSelector plus optional TextPositionSelector).
+#[derive(Debug, Clone, Default)]
+pub struct QuoteSelector {
+    pub exact: String,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    /// Character (Unicode code point) offsets in the block's text.
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+}
+
+/// Where the quote is: `[start, end)` in code points of the block text.
+pub fn resolve_quote(block_text: &str, q: &QuoteSelector) -> Result<(usize, usize), Invalid> {
+    if q.exact.is_empty() {
+        return Err(Invalid("the quote's exact text must not be empty".into()));
+    }
+    let chars: Vec<char> = block_text.chars().collect();
+    let exact: Vec<char> = q.exact.chars().collect();
+    let prefix: Vec<char> = q.prefix.as_deref().unwrap_or("").chars().collect();
+    let suffix: Vec<char> = q.suffix.as_deref().unwrap_or("").chars().collect();
+    if exact.len() > chars.len() {
+        return Err(Invalid("the quoted text is not in this block".into()));
+    }
+    let occurrences: Vec<usize> = (0..=chars.len() - exact.len())
+        .filter(|&i| chars[i..i + exact.len()] == exact[..])
+        .collect();
+    if occurrences.is_empty() {
+        return Err(Invalid("the quoted text is not in this block".into()));
+    }
+    let fits = |&i: &usize| {
+        let end = i + exact.len();
+        let prefix_ok = i >= prefix.len() && chars[i - prefix.len()..i] == prefix[..];
+        let suffix_ok = end + suffix.len() <= chars.len() && chars[end..end + suffix.len()] == suffix[..];
+        let start_ok = q.start.is_none_or(|s| s == i);
+        let end_ok = q.end.is_none_or(|e| e == end);
+        prefix_ok && suffix_ok && start_ok && end_ok
+    };
+    let matching: Vec<usize> = occurrences.iter().copied().filter(fits).collect();
+    match matching.as_slice() {
+        [i] => Ok((*i, *i + exact.len())),
+        [] => Err(Invalid(
+            "the quoted text is in this block, but not with the given prefix, suffix or offsets".into(),
+        )),
+        many => Err(Invalid(format!(
+            "the quote is ambiguous: it occurs {} times in this block; add a prefix or suffix, or its start offset",
+            many.len()
+        ))),
+    }
+}
+
+/// A comment's place in document order: document-level comments first, then
+/// by section, block and position in the block. One sortable integer.
+pub fn document_order(section: Option<usize>, block: Option<usize>, quote_start: Option<usize>) -> i64 {
+    const FIELD: i64 = (1 << 21) - 1;
+    let part = |v: Option<usize>| v.map_or(0, |v| (v as i64 + 1).min(FIELD));
+    (part(section) << 42) | (part(block) << 21) | part(quote_start)
+}
+
+/// How much of a cycle's submitted comments one viewer may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every submitted comment (and the viewer's own drafts).
+    All,
+    /// Only the viewer's organization's submitted comments (and own drafts).
+    OwnOrganization,
+}
+
+/// Rapporteurs of the question and the secretariat see everything; in an OPEN
+/// cycle everyone does; in a SEALED one members see their own organization's
+/// comments until the cycle closes.
+pub fn scope(visibility: Visibility, status: CycleStatus, manages: bool) -> Scope {
+    if manages || visibility == Visibility::Open || matches!(status, CycleStatus::Closed | CycleStatus::Consolidated) {
+        Scope::All
+    } else {
+        Scope::OwnOrganization
+    }
+}
+
+/// May this viewer see this comment?
+pub fn visible(
+    scope: Scope,
+    state: CommentState,
+    viewer_id: i64,
+    viewer_org: i64,
+    author_id: i64,
+    comment_org: i64,
+) -> bool {
+    match state {
+        CommentState::Draft => author_id == viewer_id,
+        _ => scope == Scope::All || comment_org == viewer_org,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(exact: &str) -> QuoteSelector {
+        QuoteSelector {
+            exact: exact.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn quotes_are_found_once_or_refused() {
+        let text = "the lead agency for e-government and, again, the lead agency for e-government.";
+        assert_eq!(resolve_quote(text, &q("again")), Ok((38, 43)));
+        let err = resolve_quote(text, &q("the lead agency")).expect_err("ambiguous");
+        assert!(err.0.contains("ambiguous") && err.0.contains("2 times"), "{err}");
+        let with_prefix = QuoteSelector {
+            prefix: Some("again, ".into()),
+            ..q("the lead agency")
+        };
+        assert_eq!(resolve_quote(text, &with_prefix), Ok((44, 59)));
+        let with_start = QuoteSelector {
+            start: Some(0),
+            ..q("the lead agency")
+        };
+        assert_eq!(resolve_quote(text, &with_start), Ok((0, 15)));
+        assert!(resolve_quote(text, &q("not there")).is_err());
+        assert!(resolve_quote(text, &q("")).is_err());
+        let wrong_offset = QuoteSelector {
+            start: Some(3),
+            ..q("again")
+        };
+        assert!(resolve_quote(text, &wrong_offset).is_err());
+    }
+
+    #[test]
+    fn offsets_count_characters_not_bytes() {
+        let text = "L'évaluation de « l'état de préparation »";
+        let (s, e) = resolve_quote(text, &q("l'état")).expect("found");
+        assert_eq!(text.chars().skip(s).take(e - s).collect::<String>(), "l'état");
+        assert_eq!(s, 18);
+    }
+
+    #[test]
+    fn document_order_puts_document_comments_first() {
+        let doc = document_order(None, None, None);
+        let sec = document_order(Some(0), None, None);
+        let blk = document_order(Some(0), Some(3), None);
+        let quote = document_order(Some(0), Some(3), Some(10));
+        let later = document_order(Some(1), Some(4), None);
+        assert!(doc < sec && sec < blk && blk < quote && quote < later);
+    }
+
+    #[test]
+    fn sealed_cycles_hide_other_organizations_until_the_close() {
+        use CycleStatus::*;
+        assert_eq!(scope(Visibility::Sealed, Open, false), Scope::OwnOrganization);
+        assert_eq!(scope(Visibility::Sealed, Open, true), Scope::All);
+        assert_eq!(scope(Visibility::Sealed, Closed, false), Scope::All);
+        assert_eq!(scope(Visibility::Open, Open, false), Scope::All);
+        let own = Scope::OwnOrganization;
+        assert!(visible(own, CommentState::Submitted, 1, 10, 2, 10));
+        assert!(!visible(own, CommentState::Submitted, 1, 10, 2, 11));
+        assert!(!visible(Scope::All, CommentState::Draft, 1, 10, 2, 10), "drafts are their author's");
+        assert!(visible(Scope::All, CommentState::Draft, 1, 10, 1, 10));
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(language("fr").as_deref(), Ok("fr"));
+        assert_eq!(language("es-419").as_deref(), Ok("es-419"));
+        assert!(language("not a tag").is_err());
+        assert!(language("").is_err());
+        assert!(body("  ", "body").is_err());
+        assert!(body(&"x".repeat(MAX_BODY_BYTES + 1), "body").is_err());
+        assert_eq!(CommentType::Editorial.code(), "ed");
+    }
+}

@@ -112,8 +112,10 @@ async fn setup(url: &str) -> Bench {
         sqlite_synchronous: SqliteSync::Full,
         db_busy_timeout: Duration::from_secs(10),
     };
-    let mut limits = LimitArgs::default();
-    limits.body_limit_bytes = 16 * 1024 * 1024;
+    let limits = LimitArgs {
+        body_limit_bytes: 16 * 1024 * 1024,
+        ..LimitArgs::default()
+    };
     let state = kitreview::app::build_state(&db, &auth(), limits, false, Arc::new(SystemClock))
         .await
         .expect("state");

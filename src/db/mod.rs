@@ -13,6 +13,8 @@ pub mod sql;
 pub mod throttle;
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -52,9 +54,15 @@ pub enum SqliteSync {
     Normal,
 }
 
-/// A pool of either database.
+/// A pool of either database, and a count of the statements run through it.
 #[derive(Clone)]
-pub enum Db {
+pub struct Db {
+    pools: Pools,
+    statements: Arc<AtomicU64>,
+}
+
+#[derive(Clone)]
+enum Pools {
     /// SQLite allows one writer at a time: writes go through a one-connection
     /// pool (so they queue in-process instead of failing with SQLITE_BUSY) and
     /// reads through a pool of readers (WAL lets them run during a write).
@@ -66,51 +74,82 @@ pub enum Db {
 }
 
 /// A connection of either database, borrowed from a pool or a transaction.
-pub enum Conn<'c> {
+pub struct Conn<'c> {
+    pub inner: ConnInner<'c>,
+    statements: &'c AtomicU64,
+}
+
+/// The driver-specific connection inside a [`Conn`].
+pub enum ConnInner<'c> {
     Sqlite(&'c mut SqliteConnection),
     Postgres(&'c mut PgConnection),
 }
 
+impl Conn<'_> {
+    /// Count one statement (see [`Db::statements`]).
+    pub fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            ConnInner::Sqlite(_) => Backend::Sqlite,
+            ConnInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
 /// A pooled connection held for a few reads.
-pub enum PooledConn {
+pub struct PooledConn {
+    inner: PooledInner,
+    statements: Arc<AtomicU64>,
+}
+
+enum PooledInner {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
 }
 
 impl PooledConn {
     pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            PooledConn::Sqlite(c) => Conn::Sqlite(&mut *c),
-            PooledConn::Postgres(c) => Conn::Postgres(&mut *c),
+        let inner = match &mut self.inner {
+            PooledInner::Sqlite(c) => ConnInner::Sqlite(&mut *c),
+            PooledInner::Postgres(c) => ConnInner::Postgres(&mut *c),
+        };
+        Conn {
+            inner,
+            statements: &self.statements,
         }
     }
 }
 
 /// A write transaction of either database. Dropped without [`Tx::commit`], it rolls back.
-pub enum Tx {
+pub struct Tx {
+    inner: TxInner,
+    statements: Arc<AtomicU64>,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
-            Tx::Postgres(t) => Conn::Postgres(&mut *t),
-        }
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        let inner = match &mut self.inner {
+            TxInner::Sqlite(t) => ConnInner::Sqlite(&mut *t),
+            TxInner::Postgres(t) => ConnInner::Postgres(&mut *t),
+        };
+        Conn {
+            inner,
+            statements: &self.statements,
         }
     }
 
     pub async fn commit(self) -> AppResult<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
@@ -123,18 +162,20 @@ impl Tx {
 /// ```
 #[macro_export]
 macro_rules! run {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::db::Conn::Sqlite($c) => {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        let conn: &mut $crate::db::Conn<'_> = $conn;
+        conn.count_statement();
+        match &mut conn.inner {
+            $crate::db::ConnInner::Sqlite($c) => {
                 let $c = &mut **$c;
                 $body
             }
-            $crate::db::Conn::Postgres($c) => {
+            $crate::db::ConnInner::Postgres($c) => {
                 let $c = &mut **$c;
                 $body
             }
         }
-    };
+    }};
 }
 
 impl Db {
@@ -167,7 +208,7 @@ impl Db {
                     .connect_with(base.pragma("query_only", "ON"))
                     .await?
             };
-            Ok(Db::Sqlite { read, write })
+            Ok(Db::new(Pools::Sqlite { read, write }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pg = PgConnectOptions::from_str(url)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("bad PostgreSQL URL: {e}")))?;
@@ -176,7 +217,7 @@ impl Db {
                 .acquire_timeout(opts.busy_timeout.max(Duration::from_secs(5)))
                 .connect_with(pg)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::new(Pools::Postgres(pool)))
         } else {
             Err(AppError::validation(
                 "database-url",
@@ -185,36 +226,58 @@ impl Db {
         }
     }
 
+    fn new(pools: Pools) -> Self {
+        Self {
+            pools,
+            statements: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many SQL statements have run through this pool (for tests that bound N+1).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Apply the embedded migrations of this backend.
     pub async fn migrate(&self) -> AppResult<()> {
-        match self {
-            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        match &self.pools {
+            Pools::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
+            Pools::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
 
     /// A connection for reads.
     pub async fn read(&self) -> AppResult<PooledConn> {
-        Ok(match self {
-            Db::Sqlite { read, .. } => PooledConn::Sqlite(read.acquire().await?),
-            Db::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+        let inner = match &self.pools {
+            Pools::Sqlite { read, .. } => PooledInner::Sqlite(read.acquire().await?),
+            Pools::Postgres(pool) => PooledInner::Postgres(pool.acquire().await?),
+        };
+        Ok(PooledConn {
+            inner,
+            statements: self.statements.clone(),
         })
     }
 
     /// Start a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade.
     pub async fn begin(&self) -> AppResult<Tx> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let inner = match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            statements: self.statements.clone(),
         })
     }
 
@@ -231,12 +294,12 @@ impl Db {
 
     /// Close every connection (graceful shutdown).
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite { read, write } => {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
                 read.close().await;
                 write.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Pools::Postgres(pool) => pool.close().await,
         }
     }
 }

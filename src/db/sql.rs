@@ -135,38 +135,53 @@ impl Sql {
     /// clause's conditions, joined with AND), the ORDER BY and the LIMIT.
     /// One row more than the page is fetched, to tell whether another page exists.
     pub fn page(&mut self, key: &str, page: &Page) -> &mut Self {
-        self.page_ordered(key, page, false)
+        self.page_by(key, key, page, false)
     }
 
     /// [`Sql::page`] over a list in descending order of `key` (newest first).
     pub fn page_desc(&mut self, key: &str, page: &Page) -> &mut Self {
-        self.page_ordered(key, page, true)
+        self.page_by(key, key, page, true)
     }
 
-    fn page_ordered(&mut self, key: &str, page: &Page, descending: bool) -> &mut Self {
+    /// Keyset pagination ordered by `(sort, id)`: `sort` may repeat, `id` breaks ties.
+    pub fn page_by(&mut self, sort: &str, id: &str, page: &Page, descending: bool) -> &mut Self {
         let (after_op, before_op) = if descending {
             (" < ", " > ")
         } else {
             (" > ", " < ")
         };
+        let bound = |sql: &mut Sql, key: (i64, i64), op: &str| {
+            if sort == id {
+                sql.push(" AND ").push(sort).push(op).bind(Arg::I64(key.1));
+            } else {
+                sql.push(" AND (")
+                    .push(sort)
+                    .push(", ")
+                    .push(id)
+                    .push(")")
+                    .push(op);
+                sql.push("(")
+                    .bind(Arg::I64(key.0))
+                    .push(", ")
+                    .bind(Arg::I64(key.1))
+                    .push(")");
+            }
+        };
         if let Some(after) = page.after {
-            self.push(" AND ")
-                .push(key)
-                .push(after_op)
-                .bind(Arg::I64(after));
+            bound(self, after, after_op);
         }
         if let Some(before) = page.before {
-            self.push(" AND ")
-                .push(key)
-                .push(before_op)
-                .bind(Arg::I64(before));
+            bound(self, before, before_op);
         }
         let dir = if page.from_end != descending {
-            "DESC"
+            " DESC"
         } else {
-            "ASC"
+            " ASC"
         };
-        self.push(" ORDER BY ").push(key).push(" ").push(dir);
+        self.push(" ORDER BY ").push(sort).push(dir);
+        if sort != id {
+            self.push(", ").push(id).push(dir);
+        }
         self.push(" LIMIT ").bind(Arg::I64(page.limit as i64 + 1));
         self
     }
@@ -293,7 +308,7 @@ mod tests {
             .bind_list([Arg::I64(1), Arg::I64(2)]);
         sql.page(
             "id",
-            &Page::new(Some(10), Some(5), None, None).expect("valid"),
+            &Page::new(Some(10), Some((5, 5)), None, None).expect("valid"),
         );
         assert_eq!(
             sql.text,
@@ -303,6 +318,21 @@ mod tests {
         let mut empty = Sql::new("x IN ");
         empty.bind_list(Vec::<Arg>::new());
         assert_eq!(empty.text, "x IN (NULL)");
+    }
+
+    #[test]
+    fn two_part_keys_compare_as_rows() {
+        let mut sql = Sql::new("SELECT id FROM comments WHERE cycle_id = 1");
+        sql.page_by(
+            "doc_order",
+            "id",
+            &Page::new(Some(2), Some((7, 3)), None, None).expect("valid"),
+            false,
+        );
+        assert_eq!(
+            sql.text,
+            "SELECT id FROM comments WHERE cycle_id = 1 AND (doc_order, id) > ($1, $2) ORDER BY doc_order ASC, id ASC LIMIT $3"
+        );
     }
 
     #[test]

@@ -65,11 +65,21 @@ pub fn body(raw: &str, what: &str) -> Result<String, Invalid> {
 
 /// A BCP 47 language tag such as `en`, `fr` or `es-419`, in canonical case.
 pub fn language(raw: &str) -> Result<String, Invalid> {
-    let tag = language_tags::LanguageTag::parse(raw.trim())
-        .map_err(|e| Invalid(format!("'{}' is not a BCP 47 language tag: {e}", raw.trim())))?;
-    tag.validate()
-        .map_err(|e| Invalid(format!("'{}' is not a valid BCP 47 language tag: {e}", raw.trim())))?;
-    Ok(tag.canonicalize().map_or_else(|_| tag.to_string(), |t| t.to_string()))
+    let tag = language_tags::LanguageTag::parse(raw.trim()).map_err(|e| {
+        Invalid(format!(
+            "'{}' is not a BCP 47 language tag: {e}",
+            raw.trim()
+        ))
+    })?;
+    tag.validate().map_err(|e| {
+        Invalid(format!(
+            "'{}' is not a valid BCP 47 language tag: {e}",
+            raw.trim()
+        ))
+    })?;
+    Ok(tag
+        .canonicalize()
+        .map_or_else(|_| tag.to_string(), |t| t.to_string()))
 }
 
 /// A quote as the client gives it (TextQuoteSelector plus optional TextPositionSelector).
@@ -104,7 +114,8 @@ pub fn resolve_quote(block_text: &str, q: &QuoteSelector) -> Result<(usize, usiz
     let fits = |&i: &usize| {
         let end = i + exact.len();
         let prefix_ok = i >= prefix.len() && chars[i - prefix.len()..i] == prefix[..];
-        let suffix_ok = end + suffix.len() <= chars.len() && chars[end..end + suffix.len()] == suffix[..];
+        let suffix_ok =
+            end + suffix.len() <= chars.len() && chars[end..end + suffix.len()] == suffix[..];
         let start_ok = q.start.is_none_or(|s| s == i);
         let end_ok = q.end.is_none_or(|e| e == end);
         prefix_ok && suffix_ok && start_ok && end_ok
@@ -124,7 +135,11 @@ pub fn resolve_quote(block_text: &str, q: &QuoteSelector) -> Result<(usize, usiz
 
 /// A comment's place in document order: document-level comments first, then
 /// by section, block and position in the block. One sortable integer.
-pub fn document_order(section: Option<usize>, block: Option<usize>, quote_start: Option<usize>) -> i64 {
+pub fn document_order(
+    section: Option<usize>,
+    block: Option<usize>,
+    quote_start: Option<usize>,
+) -> i64 {
     const FIELD: i64 = (1 << 21) - 1;
     let part = |v: Option<usize>| v.map_or(0, |v| (v as i64 + 1).min(FIELD));
     (part(section) << 42) | (part(block) << 21) | part(quote_start)
@@ -143,7 +158,10 @@ pub enum Scope {
 /// cycle everyone does; in a SEALED one members see their own organization's
 /// comments until the cycle closes.
 pub fn scope(visibility: Visibility, status: CycleStatus, manages: bool) -> Scope {
-    if manages || visibility == Visibility::Open || matches!(status, CycleStatus::Closed | CycleStatus::Consolidated) {
+    if manages
+        || visibility == Visibility::Open
+        || matches!(status, CycleStatus::Closed | CycleStatus::Consolidated)
+    {
         Scope::All
     } else {
         Scope::OwnOrganization
@@ -181,12 +199,15 @@ mod tests {
         let text = "the lead agency for e-government and, again, the lead agency for e-government.";
         assert_eq!(resolve_quote(text, &q("again")), Ok((38, 43)));
         let err = resolve_quote(text, &q("the lead agency")).expect_err("ambiguous");
-        assert!(err.0.contains("ambiguous") && err.0.contains("2 times"), "{err}");
+        assert!(
+            err.0.contains("ambiguous") && err.0.contains("2 times"),
+            "{err}"
+        );
         let with_prefix = QuoteSelector {
             prefix: Some("again, ".into()),
             ..q("the lead agency")
         };
-        assert_eq!(resolve_quote(text, &with_prefix), Ok((44, 59)));
+        assert_eq!(resolve_quote(text, &with_prefix), Ok((45, 60)));
         let with_start = QuoteSelector {
             start: Some(0),
             ..q("the lead agency")
@@ -205,7 +226,10 @@ mod tests {
     fn offsets_count_characters_not_bytes() {
         let text = "L'évaluation de « l'état de préparation »";
         let (s, e) = resolve_quote(text, &q("l'état")).expect("found");
-        assert_eq!(text.chars().skip(s).take(e - s).collect::<String>(), "l'état");
+        assert_eq!(
+            text.chars().skip(s).take(e - s).collect::<String>(),
+            "l'état"
+        );
         assert_eq!(s, 18);
     }
 
@@ -222,14 +246,20 @@ mod tests {
     #[test]
     fn sealed_cycles_hide_other_organizations_until_the_close() {
         use CycleStatus::*;
-        assert_eq!(scope(Visibility::Sealed, Open, false), Scope::OwnOrganization);
+        assert_eq!(
+            scope(Visibility::Sealed, Open, false),
+            Scope::OwnOrganization
+        );
         assert_eq!(scope(Visibility::Sealed, Open, true), Scope::All);
         assert_eq!(scope(Visibility::Sealed, Closed, false), Scope::All);
         assert_eq!(scope(Visibility::Open, Open, false), Scope::All);
         let own = Scope::OwnOrganization;
         assert!(visible(own, CommentState::Submitted, 1, 10, 2, 10));
         assert!(!visible(own, CommentState::Submitted, 1, 10, 2, 11));
-        assert!(!visible(Scope::All, CommentState::Draft, 1, 10, 2, 10), "drafts are their author's");
+        assert!(
+            !visible(Scope::All, CommentState::Draft, 1, 10, 2, 10),
+            "drafts are their author's"
+        );
         assert!(visible(Scope::All, CommentState::Draft, 1, 10, 1, 10));
     }
 

@@ -33,7 +33,11 @@ pub struct Period {
 
 impl Period {
     /// A new comment period; it must end after it starts, and in the future.
-    pub fn new(opens_at: DateTime<Utc>, closes_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Self, (&'static str, Invalid)> {
+    pub fn new(
+        opens_at: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, (&'static str, Invalid)> {
         if closes_at <= opens_at {
             return Err(("closesAt", Invalid("closesAt must be after opensAt".into())));
         }
@@ -95,15 +99,25 @@ mod tests {
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn status_follows_the_clock_and_closes_exactly_at_closes_at() {
-        let p = Period::new(t("2026-12-02T00:00:00Z"), t("2026-12-16T00:00:00Z"), t("2026-12-01T00:00:00Z")).expect("valid");
+        let p = Period::new(
+            t("2026-12-02T00:00:00Z"),
+            t("2026-12-16T00:00:00Z"),
+            t("2026-12-01T00:00:00Z"),
+        )
+        .expect("valid");
         assert_eq!(p.status(t("2026-12-01T23:59:59Z")), CycleStatus::Scheduled);
         assert_eq!(p.status(t("2026-12-02T00:00:00Z")), CycleStatus::Open);
-        assert_eq!(p.status(t("2026-12-15T23:59:59.999999Z")), CycleStatus::Open);
+        assert_eq!(
+            p.status(t("2026-12-15T23:59:59.999999Z")),
+            CycleStatus::Open
+        );
         assert_eq!(p.status(t("2026-12-16T00:00:00Z")), CycleStatus::Closed);
         assert!(p.is_active(t("2026-12-01T00:00:00Z")));
         assert!(!p.is_active(t("2026-12-16T00:00:00Z")));
@@ -120,11 +134,22 @@ mod tests {
 
     #[test]
     fn late_grants_open_a_window_after_the_close() {
-        let p = Period::new(t("2026-12-02T00:00:00Z"), t("2026-12-16T00:00:00Z"), t("2026-12-01T00:00:00Z")).expect("valid");
+        let p = Period::new(
+            t("2026-12-02T00:00:00Z"),
+            t("2026-12-16T00:00:00Z"),
+            t("2026-12-01T00:00:00Z"),
+        )
+        .expect("valid");
         let after = t("2026-12-17T00:00:00Z");
         assert_eq!(window(&p, None, after), Window::Closed);
-        assert_eq!(window(&p, Some(t("2026-12-18T00:00:00Z")), after), Window::Late);
-        assert_eq!(window(&p, Some(t("2026-12-16T12:00:00Z")), after), Window::Closed);
+        assert_eq!(
+            window(&p, Some(t("2026-12-18T00:00:00Z")), after),
+            Window::Late
+        );
+        assert_eq!(
+            window(&p, Some(t("2026-12-16T12:00:00Z")), after),
+            Window::Closed
+        );
         assert_eq!(window(&p, None, t("2026-12-03T00:00:00Z")), Window::OnTime);
         assert_eq!(window(&p, None, t("2026-12-01T12:00:00Z")), Window::NotOpen);
     }

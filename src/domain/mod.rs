@@ -37,6 +37,8 @@ macro_rules! string_enum {
 }
 
 pub mod accounts;
+pub mod comments;
+pub mod cycle;
 pub mod diff;
 pub mod document;
 pub mod ids;

@@ -7,15 +7,18 @@ pub const MAX_PAGE: usize = 100;
 /// The page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE: usize = 20;
 
-/// A checked page request over a list ordered by an integer key.
+/// A position in a list: the sort key, then the row id to break ties.
+pub type Key = (i64, i64);
+
+/// A checked page request over a list ordered by `(sort key, id)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     /// How many items to return.
     pub limit: usize,
     /// Only items strictly after this key.
-    pub after: Option<i64>,
+    pub after: Option<Key>,
     /// Only items strictly before this key.
-    pub before: Option<i64>,
+    pub before: Option<Key>,
     /// `last` was asked: take the items nearest to `before` (or the end).
     pub from_end: bool,
 }
@@ -24,9 +27,9 @@ impl Page {
     /// Check `first`/`last` (one at most, between 0 and [`MAX_PAGE`]).
     pub fn new(
         first: Option<i32>,
-        after: Option<i64>,
+        after: Option<Key>,
         last: Option<i32>,
-        before: Option<i64>,
+        before: Option<Key>,
     ) -> Result<Self, (&'static str, Invalid)> {
         let size = |name: &'static str, n: i32| -> Result<usize, (&'static str, Invalid)> {
             match usize::try_from(n) {
@@ -77,7 +80,7 @@ mod tests {
         assert!(Page::new(Some(101), None, None, None).is_err());
         assert!(Page::new(Some(-1), None, None, None).is_err());
         assert!(Page::new(Some(1), None, Some(1), None).is_err());
-        let p = Page::new(None, None, Some(5), Some(9)).expect("valid");
-        assert!(p.from_end && p.limit == 5 && p.before == Some(9));
+        let p = Page::new(None, None, Some(5), Some((9, 9))).expect("valid");
+        assert!(p.from_end && p.limit == 5 && p.before == Some((9, 9)));
     }
 }

@@ -261,7 +261,7 @@ impl AccountsQuery {
             more,
             &page,
             total,
-            |r| r.id,
+            |r| (r.id, r.id),
             Organization,
         ))
     }
@@ -315,7 +315,7 @@ impl AccountsQuery {
             more,
             &page,
             total,
-            |r| r.id,
+            |r| (r.id, r.id),
             User::new,
         ))
     }

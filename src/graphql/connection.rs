@@ -5,12 +5,12 @@ use async_graphql::{Context, OutputType, SimpleObject};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::domain::page::{Page, DEFAULT_PAGE};
+use crate::domain::page::{Key, Page, DEFAULT_PAGE};
 use crate::error::{AppError, AppResult};
 
-/// An opaque cursor over a list ordered by an integer key.
+/// An opaque cursor: a list's sort key and the row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyCursor(pub i64);
+pub struct KeyCursor(pub Key);
 
 impl CursorType for KeyCursor {
     type Error = String;
@@ -19,12 +19,16 @@ impl CursorType for KeyCursor {
         let bad = || "not a valid cursor".to_owned();
         let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
-        let n = text.strip_prefix("k:").ok_or_else(bad)?;
-        n.parse().map(KeyCursor).map_err(|_| bad())
+        let rest = text.strip_prefix("k:").ok_or_else(bad)?;
+        let (a, b) = rest.split_once(':').ok_or_else(bad)?;
+        Ok(KeyCursor((
+            a.parse().map_err(|_| bad())?,
+            b.parse().map_err(|_| bad())?,
+        )))
     }
 
     fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("k:{}", self.0))
+        URL_SAFE_NO_PAD.encode(format!("k:{}:{}", self.0 .0, self.0 .1))
     }
 }
 
@@ -45,7 +49,7 @@ pub fn page(
     last: Option<i32>,
     before: Option<String>,
 ) -> AppResult<Page> {
-    let decode = |name: &str, c: Option<String>| -> AppResult<Option<i64>> {
+    let decode = |name: &str, c: Option<String>| -> AppResult<Option<Key>> {
         c.map(|c| {
             KeyCursor::decode_cursor(&c)
                 .map(|k| k.0)
@@ -77,7 +81,7 @@ pub fn build<R, N: OutputType>(
     more: bool,
     page: &Page,
     total: i64,
-    key: impl Fn(&R) -> i64,
+    key: impl Fn(&R) -> Key,
     node: impl Fn(R) -> N,
 ) -> Conn<N> {
     let (has_previous, has_next) = if page.from_end {
@@ -103,8 +107,8 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_junk() {
-        let c = KeyCursor(17).encode_cursor();
-        assert_eq!(KeyCursor::decode_cursor(&c), Ok(KeyCursor(17)));
+        let c = KeyCursor((17, 4)).encode_cursor();
+        assert_eq!(KeyCursor::decode_cursor(&c), Ok(KeyCursor((17, 4))));
         assert!(KeyCursor::decode_cursor("junk").is_err());
         assert!(page(Some(5), Some("junk".into()), None, None).is_err());
         assert!(page(Some(500), None, None, None).is_err());

@@ -191,7 +191,7 @@ impl Module {
             more,
             &page,
             self.0.revision_count,
-            |r| r.number,
+            |r| (r.number, r.number),
             Revision,
         ))
     }

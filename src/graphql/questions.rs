@@ -99,7 +99,7 @@ impl QuestionsQuery {
             more,
             &page,
             total,
-            |r| r.id,
+            |r| (r.id, r.id),
             Question,
         ))
     }

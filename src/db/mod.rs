@@ -7,6 +7,8 @@
 //! Dialect-specific SQL lives in [`dialect`].
 
 pub mod accounts;
+pub mod comments;
+pub mod cycles;
 pub mod dialect;
 pub mod modules;
 pub mod sql;

@@ -15,6 +15,9 @@ pub enum NodeKind {
     Kit,
     Module,
     Revision,
+    ReviewCycle,
+    Comment,
+    Reply,
 }
 
 impl NodeKind {
@@ -27,6 +30,9 @@ impl NodeKind {
             NodeKind::Kit => "Kit",
             NodeKind::Module => "Module",
             NodeKind::Revision => "Revision",
+            NodeKind::ReviewCycle => "ReviewCycle",
+            NodeKind::Comment => "Comment",
+            NodeKind::Reply => "Reply",
         }
     }
 }
@@ -41,6 +47,9 @@ impl FromStr for NodeKind {
             "Kit" => NodeKind::Kit,
             "Module" => NodeKind::Module,
             "Revision" => NodeKind::Revision,
+            "ReviewCycle" => NodeKind::ReviewCycle,
+            "Comment" => NodeKind::Comment,
+            "Reply" => NodeKind::Reply,
             _ => return Err(()),
         })
     }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::db::accounts::{self as store, OrganizationRow, QuestionRow, UserRow};
+use crate::db::comments::{self as comments, CommentRow, EditRow, ReplyRow};
+use crate::db::cycles::{self as cycles, CycleRow};
 use crate::db::modules::{self as modules, BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
 use crate::db::Db;
 use crate::error::AppError;
@@ -49,6 +51,49 @@ by_id_loader!(QuestionRow, store::questions_by_ids);
 by_id_loader!(KitRow, modules::kits_by_ids);
 by_id_loader!(ModuleRow, modules::modules_by_ids);
 by_id_loader!(RevisionRow, modules::revisions_by_ids);
+by_id_loader!(CycleRow, cycles::by_ids);
+by_id_loader!(CommentRow, comments::by_ids);
+by_id_loader!(ReplyRow, comments::replies_by_ids);
+
+/// The question of each review cycle.
+pub struct QuestionOfCycle(Db);
+
+impl Loader<i64> for QuestionOfCycle {
+    type Value = i64;
+    type Error = Arc<AppError>;
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64> {
+        let mut pooled = self.0.read().await.map_err(Arc::new)?;
+        let pairs = cycles::questions_of(&mut pooled.conn(), keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(pairs.into_iter().collect())
+    }
+}
+
+/// The viewer's organization's late-submission grant in each cycle.
+pub struct LateGrantOf {
+    db: Db,
+    organization_id: i64,
+}
+
+impl Loader<i64> for LateGrantOf {
+    type Value = chrono::DateTime<chrono::Utc>;
+    type Error = Arc<AppError>;
+    async fn load(&self, keys: &[i64]) -> LoadResult<chrono::DateTime<chrono::Utc>> {
+        let mut pooled = self.db.read().await.map_err(Arc::new)?;
+        let mut c = pooled.conn();
+        let mut map = HashMap::new();
+        for k in keys {
+            if let Some(u) = cycles::late_until(&mut c, *k, self.organization_id)
+                .await
+                .map_err(Arc::new)?
+            {
+                map.insert(*k, u);
+            }
+        }
+        Ok(map)
+    }
+}
 
 /// Rows grouped under a parent id, in the order the query gives.
 pub struct ChildrenOf<T> {
@@ -88,6 +133,9 @@ children_loader!(KitRow, modules::kits_of_questions, question_id);
 children_loader!(ModuleRow, modules::modules_of_kits, kit_id);
 children_loader!(SectionRow, modules::sections_of, revision_id);
 children_loader!(BlockRow, modules::blocks_of, revision_id);
+children_loader!(CycleRow, cycles::of_modules, module_id);
+children_loader!(ReplyRow, comments::replies_of, comment_id);
+children_loader!(EditRow, comments::edits_of, comment_id);
 
 /// A revision's Markdown source, shared by every block that shows its slice.
 pub struct MarkdownOf(Db);
@@ -169,10 +217,19 @@ pub struct Loaders {
     pub sections_of_revision: DataLoader<ChildrenOf<SectionRow>, HashMapCache>,
     pub blocks_of_revision: DataLoader<ChildrenOf<BlockRow>, HashMapCache>,
     pub markdown_of_revision: DataLoader<MarkdownOf, HashMapCache>,
+    pub cycles: DataLoader<ById<CycleRow>, HashMapCache>,
+    pub cycles_of_module: DataLoader<ChildrenOf<CycleRow>, HashMapCache>,
+    pub comments: DataLoader<ById<CommentRow>, HashMapCache>,
+    pub replies: DataLoader<ById<ReplyRow>, HashMapCache>,
+    pub replies_of_comment: DataLoader<ChildrenOf<ReplyRow>, HashMapCache>,
+    pub edits_of_comment: DataLoader<ChildrenOf<EditRow>, HashMapCache>,
+    pub question_of_cycle: DataLoader<QuestionOfCycle, HashMapCache>,
+    pub late_grant: DataLoader<LateGrantOf, HashMapCache>,
 }
 
 impl Loaders {
-    pub fn new(db: &Db) -> Self {
+    /// `viewer_org`: the viewer's organization (0 when anonymous), for late grants.
+    pub fn new(db: &Db, viewer_org: i64) -> Self {
         Self {
             organizations: loader(ById::new(db.clone())),
             users: loader(ById::new(db.clone())),
@@ -187,6 +244,17 @@ impl Loaders {
             sections_of_revision: loader(ChildrenOf::new(db.clone())),
             blocks_of_revision: loader(ChildrenOf::new(db.clone())),
             markdown_of_revision: loader(MarkdownOf(db.clone())),
+            cycles: loader(ById::new(db.clone())),
+            cycles_of_module: loader(ChildrenOf::new(db.clone())),
+            comments: loader(ById::new(db.clone())),
+            replies: loader(ById::new(db.clone())),
+            replies_of_comment: loader(ChildrenOf::new(db.clone())),
+            edits_of_comment: loader(ChildrenOf::new(db.clone())),
+            question_of_cycle: loader(QuestionOfCycle(db.clone())),
+            late_grant: loader(LateGrantOf {
+                db: db.clone(),
+                organization_id: viewer_org,
+            }),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod loaders;
 pub mod modules;
 pub mod node;
 pub mod questions;
+pub mod review;
 pub mod session;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -30,6 +31,7 @@ pub struct Mutation(
     accounts::AccountsMutation,
     questions::QuestionsMutation,
     modules::ModulesMutation,
+    review::ReviewMutation,
 );
 
 /// The schema type.

@@ -10,6 +10,9 @@ use super::connection::{self, Conn};
 use super::context::CtxExt;
 use super::node::{decode_id, ids};
 use super::questions::Question;
+use super::review::{
+    comment_list, Comment, CommentFilterInput, CommentOrderBy, ReviewCycle, SectionCommentCount,
+};
 use crate::db::modules::{self as store, BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
 use crate::domain::diff;
 use crate::domain::document;
@@ -406,6 +409,90 @@ impl Revision {
                 content: c.clone(),
                 index,
             }))
+    }
+    /// The review cycles on this revision, newest first.
+    async fn review_cycles(&self, ctx: &Context<'_>) -> Result<Vec<ReviewCycle>> {
+        let rows = ctx
+            .loaders()?
+            .cycles_of_module
+            .load_one(self.0.module_id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|c| c.revision_id == self.0.id)
+            .map(ReviewCycle)
+            .collect())
+    }
+    /// The comments made on this revision (all its cycles) that the viewer may see.
+    #[graphql(complexity = "connection::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only comments that match.")] filter: Option<CommentFilterInput>,
+        #[graphql(desc = "Order (default: document order).")] order_by: Option<CommentOrderBy>,
+        #[graphql(desc = "Page size from the start (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<Comment>> {
+        let cycles: Vec<_> = ctx
+            .loaders()?
+            .cycles_of_module
+            .load_one(self.0.module_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.revision_id == self.0.id)
+            .collect();
+        comment_list(
+            ctx,
+            cycles,
+            Some(self.0.id),
+            filter,
+            order_by,
+            (first, after, last, before),
+        )
+        .await
+    }
+    /// Submitted comments per section that the viewer may see (what a front end badges
+    /// each section with); comments on the whole document have a null section.
+    async fn comment_counts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this review cycle's comments.")] cycle_id: Option<ID>,
+    ) -> Result<Vec<SectionCommentCount>> {
+        let user = ctx.user()?;
+        let only = cycle_id
+            .map(|id| decode_id("cycleId", &id, NodeKind::ReviewCycle))
+            .transpose()?;
+        let cycles: Vec<_> = ctx
+            .loaders()?
+            .cycles_of_module
+            .load_one(self.0.module_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.revision_id == self.0.id && only.is_none_or(|o| o == c.id))
+            .collect();
+        let state = ctx.state()?;
+        let mut pooled = state.db.read().await?;
+        let mut c = pooled.conn();
+        let visible =
+            crate::service::comments::visible_in(&mut c, user, &cycles, state.clock.now()).await?;
+        let filter = crate::db::comments::CommentFilter {
+            revision_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let counts = crate::db::comments::count_by_section(&mut c, &visible, &filter).await?;
+        Ok(counts
+            .into_iter()
+            .map(|(section_anchor_id, count)| SectionCommentCount {
+                section_anchor_id,
+                count,
+            })
+            .collect())
     }
     /// One section by its anchor id.
     async fn section(

@@ -6,6 +6,7 @@ use super::accounts::{Organization, User};
 use super::context::CtxExt;
 use super::modules::{Kit, Module, Revision};
 use super::questions::Question;
+use super::review::{visible_comment, visible_reply, ReviewCycle};
 use crate::domain::ids::{GlobalId, IdError, NodeKind};
 use crate::error::{AppError, AppResult};
 
@@ -32,6 +33,8 @@ pub fn decode_id(field: &str, id: &ID, kind: NodeKind) -> AppResult<i64> {
 /// An object with a global id.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Global id."))]
+// A node lives for one field resolution; boxing the comment would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Node {
     Organization(Organization),
     User(User),
@@ -39,6 +42,9 @@ pub enum Node {
     Kit(Kit),
     Module(Module),
     Revision(Revision),
+    ReviewCycle(ReviewCycle),
+    Comment(super::review::Comment),
+    Reply(super::review::Reply),
 }
 
 /// The most ids one `nodes` call takes.
@@ -84,7 +90,31 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> 
             .await
             .map_err(map_err)?
             .map(|r| Node::Revision(Revision(r))),
+        NodeKind::ReviewCycle => loaders
+            .cycles
+            .load_one(gid.id)
+            .await
+            .map_err(map_err)?
+            .map(|r| Node::ReviewCycle(ReviewCycle(r))),
+        NodeKind::Comment => match loaders.comments.load_one(gid.id).await.map_err(map_err)? {
+            Some(row) => visible_comment(ctx, row)
+                .await
+                .map_err(gql_err)?
+                .map(Node::Comment),
+            None => None,
+        },
+        NodeKind::Reply => match loaders.replies.load_one(gid.id).await.map_err(map_err)? {
+            Some(row) => visible_reply(ctx, row)
+                .await
+                .map_err(gql_err)?
+                .map(Node::Reply),
+            None => None,
+        },
     })
+}
+
+fn gql_err(e: async_graphql::Error) -> AppError {
+    AppError::internal(anyhow::anyhow!("{}", e.message))
 }
 
 fn parse(id: &ID) -> AppResult<GlobalId> {

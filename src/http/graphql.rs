@@ -261,9 +261,13 @@ async fn execute(
         request = request.variables(Variables::from_json(Value::Object(vars)));
     }
     request.set_parsed_query(doc);
+    let viewer_org = match &viewer {
+        Viewer::User(u) => u.organization_id,
+        Viewer::Anonymous => 0,
+    };
     let request = request.data(s.app.clone()).data(RequestData {
         viewer,
-        loaders: Loaders::new(&s.app.db),
+        loaders: Loaders::new(&s.app.db, viewer_org),
         client_addr: Some(client_ip(peer, &headers, s.app.trust_forwarded_for)),
     });
     let response = s.schema.execute(request).await;

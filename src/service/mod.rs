@@ -2,6 +2,8 @@
 //! Called by the GraphQL resolvers and the command line alike.
 
 pub mod accounts;
+pub mod comments;
+pub mod cycles;
 pub mod modules;
 pub mod session;
 

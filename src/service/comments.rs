@@ -1,0 +1,549 @@
+//! Comments on a cycle's revision: drafts, submission with gap-free numbers,
+//! edits (kept), withdrawal, replies; and what each viewer may see.
+//!
+//! Who may do what: a draft is its author's alone. A submitted comment speaks
+//! for the organization, so any colleague of the author's organization may edit
+//! or withdraw it while the organization may still submit (the cycle is open, or
+//! it holds a late grant). Anyone who can see a submitted comment may reply.
+
+use std::collections::HashMap;
+
+use super::cycles::question_of;
+use crate::auth::AuthUser;
+use crate::db::comments::{
+    self as store, CommentRow, CommentText, NewComment, ReplyRow, StoredAnchor, Visible,
+};
+use crate::db::cycles::{self as cycles_store, CycleRow};
+use crate::db::modules as modules_store;
+use crate::db::Conn;
+use crate::domain::comments::{
+    self as rules, AnchorKind, CommentState, CommentType, QuoteSelector, Scope,
+};
+use crate::domain::cycle::{self, CycleStatus, Visibility, Window};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Where a new comment points, as asked.
+#[derive(Debug, Clone)]
+pub struct AnchorInput {
+    pub kind: AnchorKind,
+    pub section_anchor_id: Option<String>,
+    pub block_anchor_id: Option<String>,
+    pub quote: Option<QuoteSelector>,
+}
+
+/// A comment's text, as asked.
+#[derive(Debug, Clone)]
+pub struct TextInput {
+    pub comment_type: CommentType,
+    pub body: String,
+    pub proposed_change: Option<String>,
+    pub language: Option<String>,
+}
+
+fn check_text(t: &TextInput) -> AppResult<CommentText> {
+    let body = rules::body(&t.body, "body").map_err(|e| AppError::validation("body", e.0))?;
+    let proposed_change = t
+        .proposed_change
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            rules::body(p, "proposedChange")
+                .map_err(|e| AppError::validation("proposedChange", e.0))
+        })
+        .transpose()?;
+    let language = t
+        .language
+        .as_deref()
+        .map(|l| rules::language(l).map_err(|e| AppError::validation("language", e.0)))
+        .transpose()?;
+    Ok(CommentText {
+        comment_type: t.comment_type.as_str().to_owned(),
+        body,
+        proposed_change,
+        language,
+    })
+}
+
+/// Check an anchor against the revision's sections and blocks.
+async fn resolve_anchor(
+    c: &mut Conn<'_>,
+    revision_id: i64,
+    a: &AnchorInput,
+) -> AppResult<StoredAnchor> {
+    let need = |v: &Option<String>, field: &str| -> AppResult<String> {
+        v.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+            AppError::validation(field, format!("a {} anchor needs {field}", a.kind.as_str()))
+        })
+    };
+    match a.kind {
+        AnchorKind::Document => Ok(StoredAnchor {
+            kind: a.kind.as_str().into(),
+            doc_order: rules::document_order(None, None, None),
+            ..Default::default()
+        }),
+        AnchorKind::Section => {
+            let anchor = need(&a.section_anchor_id, "anchor.sectionAnchorId")?;
+            let sections = modules_store::sections_of(c, &[revision_id]).await?;
+            let s = sections
+                .iter()
+                .find(|s| s.anchor_id == anchor)
+                .ok_or_else(|| {
+                    AppError::validation(
+                        "anchor.sectionAnchorId",
+                        format!("the revision has no section '{anchor}'"),
+                    )
+                })?;
+            Ok(StoredAnchor {
+                kind: a.kind.as_str().into(),
+                section_anchor: Some(anchor),
+                doc_order: rules::document_order(Some(s.position as usize), None, None),
+                ..Default::default()
+            })
+        }
+        AnchorKind::Block | AnchorKind::Quote => {
+            let anchor = need(&a.block_anchor_id, "anchor.blockAnchorId")?;
+            let block = modules_store::block_by_anchor(c, revision_id, &anchor)
+                .await?
+                .ok_or_else(|| {
+                    AppError::validation(
+                        "anchor.blockAnchorId",
+                        format!("the revision has no block '{anchor}'"),
+                    )
+                })?;
+            let sections = modules_store::sections_of(c, &[revision_id]).await?;
+            let section_anchor = sections
+                .iter()
+                .find(|s| s.position == block.section_position)
+                .map(|s| s.anchor_id.clone());
+            let mut stored = StoredAnchor {
+                kind: a.kind.as_str().into(),
+                section_anchor,
+                block_anchor: Some(anchor),
+                doc_order: rules::document_order(
+                    Some(block.section_position as usize),
+                    Some(block.position as usize),
+                    None,
+                ),
+                ..Default::default()
+            };
+            if a.kind == AnchorKind::Quote {
+                let q = a.quote.as_ref().ok_or_else(|| {
+                    AppError::validation("anchor.quote", "a QUOTE anchor needs quote.exact")
+                })?;
+                let (start, end) = rules::resolve_quote(&block.text, q)
+                    .map_err(|e| AppError::validation("anchor.quote", e.0))?;
+                stored.quote_exact = Some(q.exact.clone());
+                stored.quote_prefix = q.prefix.clone().filter(|p| !p.is_empty());
+                stored.quote_suffix = q.suffix.clone().filter(|s| !s.is_empty());
+                stored.quote_start = Some(start as i64);
+                stored.quote_end = Some(end as i64);
+                stored.doc_order = rules::document_order(
+                    Some(block.section_position as usize),
+                    Some(block.position as usize),
+                    Some(start),
+                );
+            }
+            Ok(stored)
+        }
+    }
+}
+
+async fn cycle_of(c: &mut Conn<'_>, cycle_id: i64) -> AppResult<CycleRow> {
+    cycles_store::by_id(c, cycle_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("review cycle"))
+}
+
+/// The organization's submission window in this cycle.
+async fn window(
+    c: &mut Conn<'_>,
+    cycle: &CycleRow,
+    org: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Window> {
+    let late = cycles_store::late_until(c, cycle.id, org).await?;
+    Ok(cycle::window(&cycle.period(), late, now))
+}
+
+fn closed(w: Window) -> AppError {
+    match w {
+        Window::NotOpen => AppError::CycleClosed("the review cycle has not opened yet".into()),
+        _ => AppError::CycleClosed("the review cycle is closed".into()),
+    }
+}
+
+/// May `user` see comments of this cycle beyond their own organization's?
+pub fn scope_for(
+    user: &AuthUser,
+    cycle: &CycleRow,
+    question_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Scope {
+    let vis = cycle.visibility.parse().unwrap_or(Visibility::Sealed);
+    rules::scope(
+        vis,
+        cycle.period().status(now),
+        user.manages_question(question_id),
+    )
+}
+
+/// The visibility of a set of cycles for one viewer, for list queries.
+pub async fn visible_in(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    cycles: &[CycleRow],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Visible> {
+    let ids: Vec<i64> = cycles.iter().map(|cy| cy.id).collect();
+    let questions: HashMap<i64, i64> = cycles_store::questions_of(c, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let mut v = Visible {
+        viewer_id: user.id,
+        viewer_org: user.organization_id,
+        ..Default::default()
+    };
+    for cy in cycles {
+        let q = questions.get(&cy.id).copied().unwrap_or_default();
+        match scope_for(user, cy, q, now) {
+            Scope::All => v.all_cycles.push(cy.id),
+            Scope::OwnOrganization => v.sealed_cycles.push(cy.id),
+        }
+    }
+    Ok(v)
+}
+
+/// May `user` see this comment?
+pub fn can_see(user: &AuthUser, comment: &CommentRow, scope: Scope) -> bool {
+    let state = comment.state.parse().unwrap_or(CommentState::Draft);
+    rules::visible(
+        scope,
+        state,
+        user.id,
+        user.organization_id,
+        comment.author_id,
+        comment.organization_id,
+    )
+}
+
+/// A comment the user can see, with its cycle; NOT_FOUND otherwise (no leak).
+async fn visible_comment(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    comment_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(CommentRow, CycleRow)> {
+    let comment = store::by_id(c, comment_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("comment"))?;
+    let cycle = cycle_of(c, comment.cycle_id).await?;
+    let q = question_of(c, cycle.id).await?;
+    if !can_see(user, &comment, scope_for(user, &cycle, q, now)) {
+        return Err(AppError::not_found("comment"));
+    }
+    Ok((comment, cycle))
+}
+
+async fn insert(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    cycle: &CycleRow,
+    anchor: &AnchorInput,
+    text: &TextInput,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<CommentRow> {
+    let text = check_text(text)?;
+    let anchor = resolve_anchor(c, cycle.revision_id, anchor).await?;
+    store::insert_draft(
+        c,
+        NewComment {
+            cycle_id: cycle.id,
+            revision_id: cycle.revision_id,
+            author_id: user.id,
+            organization_id: user.organization_id,
+            anchor: &anchor,
+            text: &text,
+        },
+        now,
+    )
+    .await
+}
+
+async fn number_and_submit(
+    c: &mut Conn<'_>,
+    cycle: &CycleRow,
+    comment_id: i64,
+    w: Window,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<CommentRow> {
+    let number = cycles_store::take_number(c, cycle.id).await?;
+    store::submit(c, comment_id, number, w == Window::Late, now).await
+}
+
+/// Save a draft (seen by its author only, no number yet). Drafts may be written
+/// as soon as the cycle exists, until it closes.
+#[tracing::instrument(skip_all, fields(cycle_id))]
+pub async fn create_draft(
+    state: &AppState,
+    user: &AuthUser,
+    cycle_id: i64,
+    anchor: &AnchorInput,
+    text: &TextInput,
+) -> AppResult<CommentRow> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let cycle = cycle_of(&mut c, cycle_id).await?;
+    let w = window(&mut c, &cycle, user.organization_id, now).await?;
+    if w == Window::Closed {
+        return Err(closed(w));
+    }
+    let row = insert(&mut c, user, &cycle, anchor, text, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Submit a new comment at once: it takes the cycle's next number.
+#[tracing::instrument(skip_all, fields(cycle_id))]
+pub async fn submit_new(
+    state: &AppState,
+    user: &AuthUser,
+    cycle_id: i64,
+    anchor: &AnchorInput,
+    text: &TextInput,
+) -> AppResult<CommentRow> {
+    // Validate before taking the write lock.
+    check_text(text)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let cycle = cycle_of(&mut c, cycle_id).await?;
+    let w = window(&mut c, &cycle, user.organization_id, now).await?;
+    if !matches!(w, Window::OnTime | Window::Late) {
+        return Err(closed(w));
+    }
+    let draft = insert(&mut c, user, &cycle, anchor, text, now).await?;
+    let row = number_and_submit(&mut c, &cycle, draft.id, w, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Submit one of the user's drafts.
+#[tracing::instrument(skip_all, fields(comment_id))]
+pub async fn submit_draft(
+    state: &AppState,
+    user: &AuthUser,
+    comment_id: i64,
+) -> AppResult<CommentRow> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
+    if comment.state != CommentState::Draft.as_str() {
+        return Err(AppError::Conflict(format!(
+            "comment {} is already {}",
+            comment.number.unwrap_or_default(),
+            comment.state
+        )));
+    }
+    let w = window(&mut c, &cycle, comment.organization_id, now).await?;
+    if !matches!(w, Window::OnTime | Window::Late) {
+        return Err(closed(w));
+    }
+    let row = number_and_submit(&mut c, &cycle, comment.id, w, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Changes to a comment; `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct CommentPatch {
+    pub comment_type: Option<CommentType>,
+    pub body: Option<String>,
+    pub proposed_change: Option<Option<String>>,
+    pub language: Option<Option<String>>,
+    /// Drafts only.
+    pub anchor: Option<AnchorInput>,
+}
+
+/// May this user change (edit, withdraw) this comment now? `Ok` or the reason.
+pub fn may_change(user: &AuthUser, comment: &CommentRow, w: Window) -> AppResult<()> {
+    match comment.state.parse().unwrap_or(CommentState::Draft) {
+        CommentState::Draft if comment.author_id != user.id => Err(AppError::not_found("comment")),
+        CommentState::Draft if w == Window::Closed => Err(closed(w)),
+        CommentState::Draft => Ok(()),
+        CommentState::Withdrawn => Err(AppError::Conflict("the comment is withdrawn".into())),
+        CommentState::Submitted if comment.organization_id != user.organization_id => Err(
+            AppError::forbidden("only the organization that submitted a comment may change it"),
+        ),
+        CommentState::Submitted if !matches!(w, Window::OnTime | Window::Late) => Err(closed(w)),
+        CommentState::Submitted => Ok(()),
+    }
+}
+
+/// Edit a comment. Edits of a submitted comment are kept (`comment.edits`).
+#[tracing::instrument(skip_all, fields(comment_id))]
+pub async fn update(
+    state: &AppState,
+    user: &AuthUser,
+    comment_id: i64,
+    patch: CommentPatch,
+) -> AppResult<CommentRow> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
+    let w = window(&mut c, &cycle, comment.organization_id, now).await?;
+    may_change(user, &comment, w)?;
+    let is_draft = comment.state == CommentState::Draft.as_str();
+    let current_type = comment.comment_type.parse().unwrap_or(CommentType::General);
+    let wanted = TextInput {
+        comment_type: patch.comment_type.unwrap_or(current_type),
+        body: patch.body.clone().unwrap_or_else(|| comment.body.clone()),
+        proposed_change: patch
+            .proposed_change
+            .clone()
+            .unwrap_or_else(|| comment.proposed_change.clone()),
+        language: patch
+            .language
+            .clone()
+            .unwrap_or_else(|| comment.language.clone()),
+    };
+    let text = check_text(&wanted)?;
+    if let Some(anchor) = &patch.anchor {
+        if !is_draft {
+            return Err(AppError::validation(
+                "anchor",
+                "a submitted comment's anchor cannot change",
+            ));
+        }
+        let stored = resolve_anchor(&mut c, comment.revision_id, anchor).await?;
+        store::set_anchor(&mut c, comment.id, &stored, now).await?;
+    }
+    if !is_draft {
+        let before = CommentText {
+            comment_type: comment.comment_type.clone(),
+            body: comment.body.clone(),
+            proposed_change: comment.proposed_change.clone(),
+            language: comment.language.clone(),
+        };
+        store::insert_edit(&mut c, comment.id, user.id, &before, now).await?;
+    }
+    let row = store::set_text(&mut c, comment.id, &text, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Withdraw a submitted comment; it keeps its number.
+#[tracing::instrument(skip_all, fields(comment_id))]
+pub async fn withdraw(state: &AppState, user: &AuthUser, comment_id: i64) -> AppResult<CommentRow> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
+    if comment.state == CommentState::Draft.as_str() {
+        return Err(AppError::validation(
+            "commentId",
+            "a draft is not submitted: delete it instead",
+        ));
+    }
+    let w = window(&mut c, &cycle, comment.organization_id, now).await?;
+    may_change(user, &comment, w)?;
+    let row = store::withdraw(&mut c, comment.id, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Delete one of the user's drafts.
+#[tracing::instrument(skip_all, fields(comment_id))]
+pub async fn delete_draft(state: &AppState, user: &AuthUser, comment_id: i64) -> AppResult<()> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let (comment, _) = visible_comment(&mut c, user, comment_id, now).await?;
+    if comment.state != CommentState::Draft.as_str() {
+        return Err(AppError::validation(
+            "commentId",
+            "only drafts can be deleted; withdraw a submitted comment",
+        ));
+    }
+    store::delete_draft(&mut c, comment.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn reply_body(raw: &str) -> AppResult<String> {
+    rules::body(raw, "body").map_err(|e| AppError::validation("body", e.0))
+}
+
+/// Reply to a submitted comment the user can see.
+#[tracing::instrument(skip_all, fields(comment_id))]
+pub async fn add_reply(
+    state: &AppState,
+    user: &AuthUser,
+    comment_id: i64,
+    body: &str,
+) -> AppResult<ReplyRow> {
+    let body = reply_body(body)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
+    if comment.state == CommentState::Draft.as_str() {
+        return Err(AppError::validation(
+            "commentId",
+            "a draft has no thread until it is submitted",
+        ));
+    }
+    if cycle.period().status(now) == CycleStatus::Consolidated {
+        return Err(AppError::CycleClosed(
+            "the review cycle is consolidated".into(),
+        ));
+    }
+    let row = store::insert_reply(
+        &mut c,
+        comment.id,
+        user.id,
+        user.organization_id,
+        &body,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Edit (with a body) or withdraw (without) one's own reply.
+#[tracing::instrument(skip_all, fields(reply_id))]
+pub async fn change_reply(
+    state: &AppState,
+    user: &AuthUser,
+    reply_id: i64,
+    body: Option<&str>,
+) -> AppResult<ReplyRow> {
+    let body = body.map(reply_body).transpose()?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let reply = store::reply_by_id(&mut c, reply_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("reply"))?;
+    // Seeing the reply needs seeing its comment.
+    visible_comment(&mut c, user, reply.comment_id, now)
+        .await
+        .map_err(|_| AppError::not_found("reply"))?;
+    if reply.author_id != user.id {
+        return Err(AppError::forbidden("only its author may change a reply"));
+    }
+    if reply.state != "ACTIVE" {
+        return Err(AppError::Conflict("the reply is withdrawn".into()));
+    }
+    let row = match body {
+        Some(b) => store::update_reply(&mut c, reply_id, Some(&b), None, now).await?,
+        None => store::update_reply(&mut c, reply_id, None, Some("WITHDRAWN"), now).await?,
+    };
+    tx.commit().await?;
+    Ok(row)
+}

@@ -162,14 +162,56 @@ impl Module {
     async fn title(&self) -> &str {
         &self.0.title
     }
-    /// Where the module stands.
-    async fn status(&self) -> Result<ModuleStatus> {
-        Ok(self
+    /// Where the module stands: IN_REVIEW while one of its review cycles is open.
+    async fn status(&self, ctx: &Context<'_>) -> Result<ModuleStatus> {
+        let stored = self
             .0
             .status
             .parse::<rules::ModuleStatus>()
-            .map_err(AppError::internal)?
-            .into())
+            .map_err(AppError::internal)?;
+        if stored != rules::ModuleStatus::Drafting {
+            return Ok(stored.into());
+        }
+        let now = ctx.state()?.clock.now();
+        let cycles = ctx
+            .loaders()?
+            .cycles_of_module
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let open = cycles
+            .iter()
+            .any(|c| c.period().status(now) == crate::domain::cycle::CycleStatus::Open);
+        Ok(if open {
+            rules::ModuleStatus::InReview
+        } else {
+            stored
+        }
+        .into())
+    }
+    /// The module's review cycles, newest first.
+    async fn review_cycles(&self, ctx: &Context<'_>) -> Result<Vec<ReviewCycle>> {
+        let rows = ctx
+            .loaders()?
+            .cycles_of_module
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(ReviewCycle).collect())
+    }
+    /// The scheduled or open review cycle, if any.
+    async fn active_cycle(&self, ctx: &Context<'_>) -> Result<Option<ReviewCycle>> {
+        let now = ctx.state()?.clock.now();
+        let rows = ctx
+            .loaders()?
+            .cycles_of_module
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .find(|c| c.period().is_active(now))
+            .map(ReviewCycle))
     }
     /// How many revisions the module has (the latest one's number).
     async fn revision_count(&self) -> i64 {

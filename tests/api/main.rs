@@ -8,4 +8,5 @@ mod auth;
 mod cli;
 mod modules;
 mod protocol;
+mod review;
 mod schema;

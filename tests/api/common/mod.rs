@@ -278,6 +278,12 @@ impl TestServer {
         }
     }
 
+    /// The server's (test) clock now.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use kitreview::clock::Clock as _;
+        self.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -4,9 +4,14 @@
 //! item is looked up before it is created.
 
 use crate::db::accounts as store;
+use crate::db::cycles as cycles_store;
 use crate::db::modules as modules_store;
 use crate::domain::accounts::{OrganizationKind, Region, Role};
+use crate::domain::comments::{AnchorKind, CommentType, QuoteSelector};
+use crate::domain::cycle::Visibility;
 use crate::error::{AppError, AppResult};
+use crate::service::comments::{self as comments_service, AnchorInput, TextInput};
+use crate::service::cycles as cycles_service;
 use crate::service::modules as modules_service;
 use crate::service::session;
 use crate::service::{accounts as service, Actor};
@@ -209,6 +214,7 @@ pub async fn load(state: &AppState) -> AppResult<Vec<SignIn>> {
         });
     }
     load_toolkits(state, question.id).await?;
+    load_review(state).await?;
     Ok(sign_ins)
 }
 
@@ -323,4 +329,255 @@ pub fn print_sign_ins(sign_ins: &[SignIn]) {
         eprintln!("  {:<32} {:<12} {}", s.email, s.role, s.organization);
     }
     eprintln!();
+}
+
+async fn demo_user(state: &AppState, email: &str) -> AppResult<crate::auth::AuthUser> {
+    let row = {
+        let mut pooled = state.db.read().await?;
+        store::user_by_email_key(&mut pooled.conn(), email)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("demo user {email} missing")))?
+    };
+    session::auth_user(state, row.id).await
+}
+
+fn text(t: CommentType, body: &str, proposed: Option<&str>, language: &str) -> TextInput {
+    TextInput {
+        comment_type: t,
+        body: body.into(),
+        proposed_change: proposed.map(Into::into),
+        language: Some(language.into()),
+    }
+}
+
+fn document() -> AnchorInput {
+    AnchorInput {
+        kind: AnchorKind::Document,
+        section_anchor_id: None,
+        block_anchor_id: None,
+        quote: None,
+    }
+}
+
+/// The module's latest revision, its first block quoting `phrase` once, and the section of `clause`.
+async fn anchors(
+    state: &AppState,
+    module_id: i64,
+    phrase: &str,
+    clause: &str,
+) -> AppResult<(i64, AnchorInput, AnchorInput)> {
+    let mut pooled = state.db.read().await?;
+    let mut c = pooled.conn();
+    let module = modules_store::module_by_id(&mut c, module_id)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("demo module missing")))?;
+    let rev = modules_store::revision_by_number(&mut c, module_id, module.revision_count)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("demo revision missing")))?;
+    let blocks = modules_store::blocks_of(&mut c, &[rev.id]).await?;
+    let sections = modules_store::sections_of(&mut c, &[rev.id]).await?;
+    let quote = match blocks.iter().find(|b| b.text.matches(phrase).count() == 1) {
+        Some(b) => AnchorInput {
+            kind: AnchorKind::Quote,
+            section_anchor_id: None,
+            block_anchor_id: Some(b.anchor_id.clone()),
+            quote: Some(QuoteSelector {
+                exact: phrase.into(),
+                ..Default::default()
+            }),
+        },
+        None => document(),
+    };
+    let section = match sections.iter().find(|s| s.clause == clause) {
+        Some(s) => AnchorInput {
+            kind: AnchorKind::Section,
+            section_anchor_id: Some(s.anchor_id.clone()),
+            block_anchor_id: None,
+            quote: None,
+        },
+        None => document(),
+    };
+    Ok((rev.id, quote, section))
+}
+
+/// An open cycle on the e-Government module (comments, replies, a draft) and a
+/// closed sealed one on the e-Environment module.
+async fn load_review(state: &AppState) -> AppResult<()> {
+    let now = state.clock.now();
+    let rapporteur = demo_user(state, "rapporteur@itu.example").await?;
+    let kenya = demo_user(state, "delegate.kenya@itu.example").await?;
+    let france = demo_user(state, "delegate.france@itu.example").await?;
+    let egypt = demo_user(state, "delegate.egypt@itu.example").await?;
+    let unep = demo_user(state, "expert.unep@itu.example").await?;
+    // The Module 1 of each kit, in the order the kits were made (e-Government first).
+    let modules: Vec<_> = {
+        let mut pooled = state.db.read().await?;
+        let kits =
+            modules_store::kits_of_questions(&mut pooled.conn(), &rapporteur.rapporteur_of).await?;
+        let mut out = Vec::new();
+        for k in kits {
+            let ms = modules_store::modules_of_kits(&mut pooled.conn(), &[k.id]).await?;
+            out.extend(ms.into_iter().find(|m| m.number == 1));
+        }
+        out
+    };
+    let (Some(egov), Some(eenv)) = (modules.first(), modules.get(1)) else {
+        return Ok(());
+    };
+    let has_cycles = |id: i64| async move {
+        let mut pooled = state.db.read().await?;
+        AppResult::Ok(
+            !cycles_store::of_modules(&mut pooled.conn(), &[id])
+                .await?
+                .is_empty(),
+        )
+    };
+
+    if !has_cycles(egov.id).await? {
+        let (rev, quote, section) = anchors(
+            state,
+            egov.id,
+            "infrastructure, policy, governance and reach",
+            "2.3",
+        )
+        .await?;
+        let cycle = cycles_service::open(
+            state,
+            &rapporteur,
+            rev,
+            "Comments on Module 1, revision 2",
+            now - chrono::Duration::days(3),
+            now + chrono::Duration::days(14),
+            Visibility::Open,
+        )
+        .await?;
+        let c1 = comments_service::submit_new(
+            state,
+            &kenya,
+            cycle.id,
+            &quote,
+            &text(
+                CommentType::Technical,
+                "The four dimensions should say how mobile-first service delivery is assessed.",
+                Some("infrastructure (including mobile access), policy, governance and reach"),
+                "en",
+            ),
+        )
+        .await?;
+        comments_service::submit_new(
+            state,
+            &egypt,
+            cycle.id,
+            &section,
+            &text(
+                CommentType::General,
+                "Clause 2.3 could name the lead agency's coordination role more precisely.",
+                None,
+                "en",
+            ),
+        )
+        .await?;
+        let c3 = comments_service::submit_new(
+            state,
+            &france,
+            cycle.id,
+            &document(),
+            &text(
+                CommentType::Editorial,
+                "Harmoniser « cybergouvernement » et « gouvernement électronique » dans le résumé.",
+                None,
+                "fr",
+            ),
+        )
+        .await?;
+        comments_service::add_reply(
+            state,
+            &rapporteur,
+            c1.id,
+            "Thank you: revision 3 will add mobile access to the infrastructure indicators.",
+        )
+        .await?;
+        comments_service::add_reply(
+            state,
+            &unep,
+            c1.id,
+            "UNEP supports this; the e-Environment module uses the same wording.",
+        )
+        .await?;
+        comments_service::add_reply(
+            state,
+            &rapporteur,
+            c3.id,
+            "Noted; the terminology will follow the ITU-D glossary.",
+        )
+        .await?;
+        comments_service::create_draft(
+            state,
+            &kenya,
+            cycle.id,
+            &document(),
+            &text(
+                CommentType::General,
+                "Draft: check the weights in Table 1 with the national statistics office.",
+                None,
+                "en",
+            ),
+        )
+        .await?;
+    }
+
+    if !has_cycles(eenv.id).await? {
+        let (rev, quote, section) = anchors(state, eenv.id, "EERI", "2.2").await?;
+        let cycle = cycles_service::open(
+            state,
+            &rapporteur,
+            rev,
+            "Comments on the e-Environment Module 1 (sealed)",
+            now - chrono::Duration::days(30),
+            now + chrono::Duration::days(1),
+            Visibility::Sealed,
+        )
+        .await?;
+        comments_service::submit_new(
+            state,
+            &unep,
+            cycle.id,
+            &section,
+            &text(
+                CommentType::Technical,
+                "National capacity should include environmental data infrastructure.",
+                None,
+                "en",
+            ),
+        )
+        .await?;
+        comments_service::submit_new(
+            state,
+            &kenya,
+            cycle.id,
+            &quote,
+            &text(
+                CommentType::Technical,
+                "Explain how the EERI is normalised across countries of different sizes.",
+                None,
+                "en",
+            ),
+        )
+        .await?;
+        comments_service::submit_new(
+            state,
+            &france,
+            cycle.id,
+            &document(),
+            &text(
+                CommentType::Editorial,
+                "Remplacer « e-environment » par « cyberenvironnement » dans la version française.",
+                None,
+                "fr",
+            ),
+        )
+        .await?;
+        cycles_service::close_now(state, &rapporteur, cycle.id).await?;
+    }
+    Ok(())
 }

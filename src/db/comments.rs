@@ -76,16 +76,28 @@ pub struct NewComment<'a> {
     pub text: &'a CommentText,
 }
 
-pub async fn insert_draft(
+/// How a new comment starts: a draft, or submitted with its number.
+#[derive(Debug, Clone, Copy)]
+pub enum Start {
+    Draft,
+    Submitted { number: i64, late: bool },
+}
+
+pub async fn insert(
     c: &mut Conn<'_>,
     n: NewComment<'_>,
+    start: Start,
     now: DateTime<Utc>,
 ) -> AppResult<CommentRow> {
+    let (state, number, late, submitted_at) = match start {
+        Start::Draft => ("DRAFT", None, false, None),
+        Start::Submitted { number, late } => ("SUBMITTED", Some(number), late, Some(now)),
+    };
     Sql::new(concat!(
         "INSERT INTO comments (cycle_id, revision_id, author_id, organization_id, number, state, comment_type, body, \
          proposed_change, language, anchor_kind, section_anchor, block_anchor, quote_exact, quote_prefix, quote_suffix, \
-         quote_start, quote_end, doc_order, late, created_at, updated_at) VALUES \
-         ($1, $2, $3, $4, NULL, 'DRAFT', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING ",
+         quote_start, quote_end, doc_order, late, submitted_at, created_at, updated_at) VALUES \
+         ($1, $2, $3, $4, $20, $21, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $22, $19, $19) RETURNING ",
         comment_cols!()
     ))
     .arg(n.cycle_id)
@@ -105,8 +117,11 @@ pub async fn insert_draft(
     .arg(n.anchor.quote_start)
     .arg(n.anchor.quote_end)
     .arg(n.anchor.doc_order)
-    .arg(false)
+    .arg(late)
     .arg(now)
+    .arg(number)
+    .arg(state)
+    .arg(submitted_at)
     .fetch_one(c)
     .await
 }

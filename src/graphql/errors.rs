@@ -1,33 +1,14 @@
 //! Every GraphQL error leaves with `extensions.code`; internal details never leave.
+//!
+//! The transport calls [`classify`] on each error of a response. (A schema
+//! extension would do the same, but async-graphql then runs every extension's
+//! hooks around every field, which cost measurable time on large pages.)
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
-use async_graphql::{Response, ServerError, Value};
+use async_graphql::{ServerError, Value};
 
 use crate::error::AppError;
-
-/// Schema extension that fills in `extensions.code` (and `field`, `retryAfterSeconds`).
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        for err in &mut response.errors {
-            classify(err);
-        }
-        response
-    }
-}
 
 /// Set the code of one error from its source.
 pub fn classify(err: &mut ServerError) {

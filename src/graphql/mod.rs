@@ -39,7 +39,6 @@ pub type KitSchema = Schema<Query, Mutation, EmptySubscription>;
 
 fn builder(limits: &LimitArgs) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     let b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(errors::ErrorCodes)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_query_complexity)
         .limit_recursive_depth(64)

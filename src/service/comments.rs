@@ -252,11 +252,12 @@ async fn insert(
     cycle: &CycleRow,
     anchor: &AnchorInput,
     text: &TextInput,
+    start: store::Start,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<CommentRow> {
     let text = check_text(text)?;
     let anchor = resolve_anchor(c, cycle.revision_id, anchor).await?;
-    store::insert_draft(
+    store::insert(
         c,
         NewComment {
             cycle_id: cycle.id,
@@ -266,6 +267,7 @@ async fn insert(
             anchor: &anchor,
             text: &text,
         },
+        start,
         now,
     )
     .await
@@ -300,7 +302,7 @@ pub async fn create_draft(
     if w == Window::Closed {
         return Err(closed(w));
     }
-    let row = insert(&mut c, user, &cycle, anchor, text, now).await?;
+    let row = insert(&mut c, user, &cycle, anchor, text, store::Start::Draft, now).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -324,8 +326,27 @@ pub async fn submit_new(
     if !matches!(w, Window::OnTime | Window::Late) {
         return Err(closed(w));
     }
-    let draft = insert(&mut c, user, &cycle, anchor, text, now).await?;
-    let row = number_and_submit(&mut c, &cycle, draft.id, w, now).await?;
+    // The anchor is checked before the number is taken: the cycle row stays
+    // locked from here to the commit.
+    let anchor = resolve_anchor(&mut c, cycle.revision_id, anchor).await?;
+    let number = cycles_store::take_number(&mut c, cycle.id).await?;
+    let row = store::insert(
+        &mut c,
+        NewComment {
+            cycle_id: cycle.id,
+            revision_id: cycle.revision_id,
+            author_id: user.id,
+            organization_id: user.organization_id,
+            anchor: &anchor,
+            text: &check_text(text)?,
+        },
+        store::Start::Submitted {
+            number,
+            late: w == Window::Late,
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }

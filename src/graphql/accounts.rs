@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::{self, Conn};
 use super::context::CtxExt;
+use super::maybe;
 use super::node::{decode_id, ids};
 use super::questions::Question;
 use crate::db::accounts::{
@@ -562,14 +563,5 @@ impl AccountsMutation {
         Ok(SetUserActivePayload {
             user: User::new(row),
         })
-    }
-}
-
-/// Undefined: leave alone; null: clear; a value: set.
-fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
-    match m {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }

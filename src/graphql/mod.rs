@@ -34,6 +34,15 @@ pub struct Mutation(
     review::ReviewMutation,
 );
 
+/// An optional input field: undefined leaves a value alone, null clears it, a value sets it.
+pub(crate) fn maybe<T>(m: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
+    match m {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
 /// The schema type.
 pub type KitSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::accounts::{Organization, User};
 use super::connection::{self, Conn, KeyCursor, TotalCount};
 use super::context::CtxExt;
+use super::maybe;
 use super::modules::{Module, Revision};
 use super::node::{decode_id, ids};
 use crate::auth::AuthUser;
@@ -877,14 +878,6 @@ fn text_input(
         body,
         proposed_change,
         language,
-    }
-}
-
-fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
-    match m {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }
 

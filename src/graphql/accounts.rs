@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::{self, Conn};
 use super::context::CtxExt;
+use super::loaders::required;
 use super::maybe;
 use super::node::{decode_id, ids};
 use super::questions::Question;
@@ -163,12 +164,12 @@ impl User {
     }
     /// The organization the user acts for.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.row.organization_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("user without organization")))?;
+        let org = required(
+            &ctx.loaders()?.organizations,
+            self.row.organization_id,
+            "user without organization",
+        )
+        .await?;
         Ok(Organization(org))
     }
     /// The user's roles.

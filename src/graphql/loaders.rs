@@ -198,6 +198,22 @@ fn group(keys: &[i64], pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
     map
 }
 
+/// Load a row that a foreign key points to: its absence is a broken invariant (INTERNAL).
+pub async fn required<L>(
+    loader: &DataLoader<L, HashMapCache>,
+    id: i64,
+    what: &str,
+) -> Result<L::Value, AppError>
+where
+    L: Loader<i64, Error = Arc<AppError>>,
+{
+    loader
+        .load_one(id)
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("loading {what} {id}: {e}")))?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("{what} {id} is missing")))
+}
+
 fn loader<L: Loader<i64>>(l: L) -> DataLoader<L, HashMapCache> {
     DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
 }

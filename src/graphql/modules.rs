@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::accounts::User;
 use super::connection::{self, Conn};
 use super::context::CtxExt;
+use super::loaders::required;
 use super::node::{decode_id, ids};
 use super::questions::Question;
 use super::review::{
@@ -93,12 +94,12 @@ impl Kit {
     }
     /// The question the kit belongs to.
     async fn question(&self, ctx: &Context<'_>) -> Result<Question> {
-        let q = ctx
-            .loaders()?
-            .questions
-            .load_one(self.0.question_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("kit without question")))?;
+        let q = required(
+            &ctx.loaders()?.questions,
+            self.0.question_id,
+            "kit without question",
+        )
+        .await?;
         Ok(Question(q))
     }
     /// Title.
@@ -134,12 +135,7 @@ pub struct Module(pub ModuleRow);
 
 impl Module {
     async fn kit_row(&self, ctx: &Context<'_>) -> Result<KitRow> {
-        Ok(ctx
-            .loaders()?
-            .kits
-            .load_one(self.0.kit_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("module without kit")))?)
+        Ok(required(&ctx.loaders()?.kits, self.0.kit_id, "module without kit").await?)
     }
 }
 
@@ -352,12 +348,12 @@ impl Revision {
     }
     /// The module.
     async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
-        let m = ctx
-            .loaders()?
-            .modules
-            .load_one(self.0.module_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("revision without module")))?;
+        let m = required(
+            &ctx.loaders()?.modules,
+            self.0.module_id,
+            "revision without module",
+        )
+        .await?;
         Ok(Module(m))
     }
     /// The revision this one was based on (null for revision 1).
@@ -369,12 +365,12 @@ impl Revision {
     }
     /// Who published it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .users
-            .load_one(self.0.author_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("revision without author")))?;
+        let u = required(
+            &ctx.loaders()?.users,
+            self.0.author_id,
+            "revision without author",
+        )
+        .await?;
         Ok(User::new(u))
     }
     /// Summary of changes.

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::accounts::{Organization, User};
 use super::connection::{self, Conn, KeyCursor, TotalCount};
 use super::context::CtxExt;
+use super::loaders::required;
 use super::maybe;
 use super::modules::{Module, Revision};
 use super::node::{decode_id, ids};
@@ -166,22 +167,22 @@ impl ReviewCycle {
     }
     /// The revision under review.
     async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
-        let r = ctx
-            .loaders()?
-            .revisions
-            .load_one(self.0.revision_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("cycle without revision")))?;
+        let r = required(
+            &ctx.loaders()?.revisions,
+            self.0.revision_id,
+            "cycle without revision",
+        )
+        .await?;
         Ok(Revision(r))
     }
     /// The module.
     async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
-        let m = ctx
-            .loaders()?
-            .modules
-            .load_one(self.0.module_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("cycle without module")))?;
+        let m = required(
+            &ctx.loaders()?.modules,
+            self.0.module_id,
+            "cycle without module",
+        )
+        .await?;
         Ok(Module(m))
     }
     /// The comments the viewer may see: their own drafts, and submitted comments as the
@@ -331,12 +332,12 @@ pub struct Comment(pub CommentRow);
 
 impl Comment {
     async fn cycle_row(&self, ctx: &Context<'_>) -> Result<CycleRow> {
-        Ok(ctx
-            .loaders()?
-            .cycles
-            .load_one(self.0.cycle_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("comment without cycle")))?)
+        Ok(required(
+            &ctx.loaders()?.cycles,
+            self.0.cycle_id,
+            "comment without cycle",
+        )
+        .await?)
     }
 
     async fn window(&self, ctx: &Context<'_>) -> Result<Window> {
@@ -410,22 +411,22 @@ impl Comment {
     }
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .users
-            .load_one(self.0.author_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("comment without author")))?;
+        let u = required(
+            &ctx.loaders()?.users,
+            self.0.author_id,
+            "comment without author",
+        )
+        .await?;
         Ok(User::new(u))
     }
     /// On whose behalf.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let o = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("comment without organization")))?;
+        let o = required(
+            &ctx.loaders()?.organizations,
+            self.0.organization_id,
+            "comment without organization",
+        )
+        .await?;
         Ok(Organization(o))
     }
     /// The review cycle.
@@ -434,12 +435,12 @@ impl Comment {
     }
     /// The revision it was made on.
     async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
-        let r = ctx
-            .loaders()?
-            .revisions
-            .load_one(self.0.revision_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("comment without revision")))?;
+        let r = required(
+            &ctx.loaders()?.revisions,
+            self.0.revision_id,
+            "comment without revision",
+        )
+        .await?;
         Ok(Revision(r))
     }
     /// When it was submitted.
@@ -545,12 +546,12 @@ impl CommentEdit {
     }
     /// Who made it.
     async fn editor(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .users
-            .load_one(self.0.editor_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("edit without editor")))?;
+        let u = required(
+            &ctx.loaders()?.users,
+            self.0.editor_id,
+            "edit without editor",
+        )
+        .await?;
         Ok(User::new(u))
     }
     /// The type before the edit.
@@ -596,22 +597,22 @@ impl Reply {
     }
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .users
-            .load_one(self.0.author_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("reply without author")))?;
+        let u = required(
+            &ctx.loaders()?.users,
+            self.0.author_id,
+            "reply without author",
+        )
+        .await?;
         Ok(User::new(u))
     }
     /// The author's organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let o = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("reply without organization")))?;
+        let o = required(
+            &ctx.loaders()?.organizations,
+            self.0.organization_id,
+            "reply without organization",
+        )
+        .await?;
         Ok(Organization(o))
     }
     /// Whether the viewer may edit or withdraw it.

@@ -70,9 +70,13 @@ async fn setup(b: Backend) -> Option<Review> {
 const OPEN: &str = "mutation($i: OpenReviewCycleInput!) { openReviewCycle(input: $i) { cycle { id status visibility opensAt closesAt } } }";
 
 impl Review {
-    /// Open a cycle from `start` (days from t0) for `days`.
-    async fn open_cycle(&self, visibility: &str, start_days: i64, days: i64) -> String {
-        let opens = t0() + Duration::days(start_days);
+    /// Open a cycle from `opens` for `days`; its id.
+    async fn open_at(
+        &self,
+        visibility: &str,
+        opens: chrono::DateTime<chrono::Utc>,
+        days: i64,
+    ) -> String {
         let body = self
             .s
             .gql(
@@ -85,6 +89,12 @@ impl Review {
             .as_str()
             .unwrap_or_else(|| panic!("{body}"))
             .to_owned()
+    }
+
+    /// Open a cycle from `start` (days from t0) for `days`.
+    async fn open_cycle(&self, visibility: &str, start_days: i64, days: i64) -> String {
+        self.open_at(visibility, t0() + Duration::days(start_days), days)
+            .await
     }
 
     async fn blocks(&self) -> Vec<Value> {
@@ -763,15 +773,7 @@ async fn sealed_cycles_hide_other_organizations_on_every_path(b: Backend) {
 
 impl Review {
     async fn open_cycle_now(&self, visibility: &str) -> String {
-        let now = self.s.clock_now();
-        let body = self
-            .s
-            .gql(Some(&self.rapporteur), OPEN, json!({ "i": { "revisionId": self.revision, "title": "Now", "opensAt": now.to_rfc3339(), "closesAt": (now + Duration::days(7)).to_rfc3339(), "visibility": visibility } }))
-            .await;
-        body["data"]["openReviewCycle"]["cycle"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_owned()
+        self.open_at(visibility, self.s.clock_now(), 7).await
     }
 }
 
@@ -1142,14 +1144,7 @@ impl Review {
         } else {
             now
         };
-        let body = self
-            .s
-            .gql(Some(&self.rapporteur), OPEN, json!({ "i": { "revisionId": self.revision, "title": "Round", "opensAt": opens.to_rfc3339(), "closesAt": (opens + Duration::days(7)).to_rfc3339(), "visibility": "OPEN" } }))
-            .await;
-        body["data"]["openReviewCycle"]["cycle"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_owned()
+        self.open_at("OPEN", opens, 7).await
     }
 
     /// A Kenyan comment in an open cycle (closed afterwards for "closed"); none when scheduled.

@@ -154,6 +154,7 @@ async fn seed(url: &str) -> Seeded {
         None,
         revision(),
         "bench",
+        &[],
     )
     .await
     .expect("revision");

@@ -230,6 +230,7 @@ pub async fn withdraw(c: &mut Conn<'_>, id: i64, now: DateTime<Utc>) -> AppResul
 }
 
 pub async fn delete_draft(c: &mut Conn<'_>, id: i64) -> AppResult<bool> {
+    super::consolidation::delete_carried(c, id).await?;
     let n = Sql::new("DELETE FROM comments WHERE id = $1 AND state = 'DRAFT'")
         .arg(id)
         .execute(c)
@@ -248,7 +249,7 @@ pub struct Visible {
 }
 
 impl Visible {
-    fn push(&self, sql: &mut Sql) {
+    pub(crate) fn push(&self, sql: &mut Sql) {
         sql.push(" AND ((state = 'DRAFT' AND author_id = ")
             .bind(self.viewer_id);
         sql.push(") OR (state <> 'DRAFT' AND (cycle_id IN ");
@@ -259,7 +260,7 @@ impl Visible {
         sql.push("))))");
     }
 
-    fn cycles(&self) -> impl Iterator<Item = Arg> + '_ {
+    pub(crate) fn cycles(&self) -> impl Iterator<Item = Arg> + '_ {
         self.all_cycles
             .iter()
             .chain(&self.sealed_cycles)

@@ -191,3 +191,13 @@ pub async fn questions_of(c: &mut Conn<'_>, cycle_ids: &[i64]) -> AppResult<Vec<
     sql.bind_list(cycle_ids.iter().map(|i| Arg::I64(*i)));
     sql.fetch_all(c).await
 }
+
+/// The end of the latest late-submission grant of a cycle, if any.
+pub async fn last_late_until(c: &mut Conn<'_>, cycle_id: i64) -> AppResult<Option<DateTime<Utc>>> {
+    let row: Option<(DateTime<Utc>,)> =
+        Sql::new("SELECT until FROM late_grants WHERE cycle_id = $1 ORDER BY until DESC LIMIT 1")
+            .arg(cycle_id)
+            .fetch_optional(c)
+            .await?;
+    Ok(row.map(|r| r.0))
+}

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod comments;
+pub mod consolidation;
 pub mod cycles;
 pub mod dialect;
 pub mod modules;

@@ -386,6 +386,38 @@ pub async fn revision_by_number(
     .await
 }
 
+/// A module's revisions numbered in `[from, to]`, oldest first.
+pub async fn revisions_between(
+    c: &mut Conn<'_>,
+    module_id: i64,
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<RevisionRow>> {
+    Sql::new(concat!(
+        "SELECT ",
+        revision_cols!(),
+        " FROM revisions WHERE module_id = $1 AND number >= $2 AND number <= $3 ORDER BY number"
+    ))
+    .arg(module_id)
+    .arg(from)
+    .arg(to)
+    .fetch_all(c)
+    .await
+}
+
+/// The revisions of the same module published after this one, oldest first.
+pub async fn revisions_after(c: &mut Conn<'_>, revision_id: i64) -> AppResult<Vec<RevisionRow>> {
+    Sql::new(concat!(
+        "SELECT ",
+        revision_cols!(),
+        " FROM revisions WHERE module_id = (SELECT module_id FROM revisions WHERE id = $1) \
+         AND number > (SELECT number FROM revisions WHERE id = $1) ORDER BY number"
+    ))
+    .arg(revision_id)
+    .fetch_all(c)
+    .await
+}
+
 /// A module's revisions, newest first; cursors are revision numbers.
 pub async fn list_revisions(
     c: &mut Conn<'_>,

@@ -30,6 +30,7 @@ pub enum Arg {
     OptI64(Option<i64>),
     OptText(Option<String>),
     OptTime(Option<DateTime<Utc>>),
+    OptF64(Option<f64>),
 }
 
 impl From<i64> for Arg {
@@ -70,6 +71,11 @@ impl From<Option<String>> for Arg {
 impl From<Option<&str>> for Arg {
     fn from(v: Option<&str>) -> Self {
         Arg::OptText(v.map(str::to_owned))
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(v: Option<f64>) -> Self {
+        Arg::OptF64(v)
     }
 }
 impl From<Option<DateTime<Utc>>> for Arg {
@@ -251,6 +257,7 @@ macro_rules! bind_args {
                 $crate::db::sql::Arg::OptI64(v) => q.bind(v),
                 $crate::db::sql::Arg::OptText(v) => q.bind(v),
                 $crate::db::sql::Arg::OptTime(v) => q.bind(v),
+                $crate::db::sql::Arg::OptF64(v) => q.bind(v),
             };
         }
         q

@@ -312,6 +312,7 @@ async fn load_toolkits(state: &AppState, question_id: i64) -> AppResult<()> {
                         base,
                         r.markdown.to_owned(),
                         r.summary,
+                        &[],
                     )
                     .await?
                 }

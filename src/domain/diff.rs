@@ -223,15 +223,39 @@ fn pair_sections(from: &DiffInput<'_>, to: &DiffInput<'_>) -> Vec<Option<usize>>
     pairs
 }
 
-/// Compare two revisions.
-pub fn diff(from: &DiffInput<'_>, to: &DiffInput<'_>) -> Diff {
-    let section_pair = pair_sections(from, to);
-    let mut section_of_from: Vec<Option<usize>> = vec![None; from.sections.len()];
-    for (j, p) in section_pair.iter().enumerate() {
-        if let Some(i) = p {
-            section_of_from[*i] = Some(j);
+/// Which block of `from` each block of `to` is, and what happened to it.
+#[derive(Debug, Clone)]
+pub struct Pairing {
+    /// For each section of `to`: the section of `from` it continues.
+    pub sections: Vec<Option<usize>>,
+    /// For each block of `to`: the block of `from` it continues.
+    pub blocks: Vec<Option<usize>>,
+    /// For each block of `to` paired by similarity (CHANGED): the similarity.
+    pub similarity: HashMap<usize, f32>,
+    /// For each block of `to`: ADDED, CHANGED, MOVED or UNCHANGED.
+    pub status: Vec<Status>,
+}
+
+impl Pairing {
+    /// For each block of `from`: the block of `to` it became, if any.
+    pub fn to_of_from(&self, from_len: usize) -> Vec<Option<usize>> {
+        let mut out = vec![None; from_len];
+        for (j, p) in self.blocks.iter().enumerate() {
+            if let Some(i) = p {
+                if let Some(slot) = out.get_mut(*i) {
+                    *slot = Some(j);
+                }
+            }
         }
+        out
     }
+}
+
+/// Pair the blocks of two revisions: by anchor (same text), then identical
+/// text, then similarity at or above [`SIMILARITY_THRESHOLD`] inside aligned
+/// sections; pairs off the longest in-order run are MOVED.
+pub fn pair(from: &DiffInput<'_>, to: &DiffInput<'_>) -> Pairing {
+    let section_pair = pair_sections(from, to);
 
     // Block pairs: to-index -> from-index.
     let mut pair: Vec<Option<usize>> = vec![None; to.blocks.len()];
@@ -320,7 +344,28 @@ pub fn diff(from: &DiffInput<'_>, to: &DiffInput<'_>) -> Diff {
             Status::Moved
         };
     }
+    Pairing {
+        sections: section_pair,
+        blocks: pair,
+        similarity: similar_pair,
+        status: block_status,
+    }
+}
 
+/// Compare two revisions.
+pub fn diff(from: &DiffInput<'_>, to: &DiffInput<'_>) -> Diff {
+    let Pairing {
+        sections: section_pair,
+        blocks: pair,
+        similarity: similar_pair,
+        status: block_status,
+    } = self::pair(from, to);
+    let mut section_of_from: Vec<Option<usize>> = vec![None; from.sections.len()];
+    for (j, p) in section_pair.iter().enumerate() {
+        if let Some(i) = p {
+            section_of_from[*i] = Some(j);
+        }
+    }
     let mut summary = Summary::default();
     let block_change = |j: usize, summary: &mut Summary| -> BlockChange {
         let status = block_status[j];

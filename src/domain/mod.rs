@@ -37,9 +37,11 @@ macro_rules! string_enum {
 }
 
 pub mod accounts;
+pub mod carry;
 pub mod comments;
 pub mod cycle;
 pub mod diff;
+pub mod disposition;
 pub mod document;
 pub mod ids;
 pub mod modules;

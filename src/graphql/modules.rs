@@ -921,6 +921,9 @@ pub struct CreateRevisionInput {
     pub markdown: String,
     /// Summary of changes.
     pub summary: String,
+    /// Submitted comments on earlier revisions of this module that this
+    /// revision addresses (shown in the diff and on their dispositions).
+    pub addressed_comment_ids: Option<Vec<ID>>,
 }
 
 /// The revision created.
@@ -1025,6 +1028,11 @@ impl ModulesMutation {
             .base_revision_id
             .map(|id| decode_id("baseRevisionId", &id, NodeKind::Revision))
             .transpose()?;
+        let addressed = super::node::decode_ids(
+            "addressedCommentIds",
+            input.addressed_comment_ids.as_deref().unwrap_or_default(),
+            NodeKind::Comment,
+        )?;
         let row = service::create_revision(
             ctx.state()?,
             Actor::User(viewer),
@@ -1032,6 +1040,7 @@ impl ModulesMutation {
             base,
             input.markdown,
             &input.summary,
+            &addressed,
         )
         .await?;
         Ok(CreateRevisionPayload {

@@ -30,6 +30,14 @@ pub fn decode_id(field: &str, id: &ID, kind: NodeKind) -> AppResult<i64> {
     })
 }
 
+/// Decode a list of ids of one kind; errors name the field and the index.
+pub fn decode_ids(field: &str, list: &[ID], kind: NodeKind) -> AppResult<Vec<i64>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, id)| decode_id(&format!("{field}[{i}]"), id, kind))
+        .collect()
+}
+
 /// An object with a global id.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Global id."))]

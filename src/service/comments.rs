@@ -303,6 +303,7 @@ pub async fn create_draft(
         return Err(closed(w));
     }
     let row = insert(&mut c, user, &cycle, anchor, text, store::Start::Draft, now).await?;
+    super::carry::comment_forward(&mut c, &row).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -347,6 +348,7 @@ pub async fn submit_new(
         now,
     )
     .await?;
+    super::carry::comment_forward(&mut c, &row).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -453,6 +455,9 @@ pub async fn update(
         store::insert_edit(&mut c, comment.id, user.id, &before, now).await?;
     }
     let row = store::set_text(&mut c, comment.id, &text, now).await?;
+    if patch.anchor.is_some() {
+        super::carry::comment_forward(&mut c, &row).await?;
+    }
     tx.commit().await?;
     Ok(row)
 }

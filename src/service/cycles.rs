@@ -31,7 +31,11 @@ fn require_manager(user: &AuthUser, question_id: i64) -> AppResult<()> {
 }
 
 /// A cycle the caller manages, inside a write transaction.
-async fn managed(c: &mut Conn<'_>, user: &AuthUser, cycle_id: i64) -> AppResult<CycleRow> {
+pub(crate) async fn managed(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    cycle_id: i64,
+) -> AppResult<CycleRow> {
     let cycle = store::by_id(c, cycle_id)
         .await?
         .ok_or_else(|| AppError::not_found("review cycle"))?;

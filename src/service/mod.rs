@@ -2,7 +2,9 @@
 //! Called by the GraphQL resolvers and the command line alike.
 
 pub mod accounts;
+pub mod carry;
 pub mod comments;
+pub mod consolidation;
 pub mod cycles;
 pub mod modules;
 pub mod session;

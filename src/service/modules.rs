@@ -5,6 +5,7 @@ use crate::db::modules::{
     self as store, BlockRow, KitRow, ModuleChanges, ModuleRow, NewRevision, RevisionRow, SectionRow,
 };
 use crate::db::{accounts, Conn};
+use crate::domain::comments::CommentState;
 use crate::domain::diff::{self, DiffBlock, DiffInput, DiffSection};
 use crate::domain::document::{self, BlockKind, DocumentLimits, PreviousAnchors};
 use crate::domain::modules::{self as rules, ModuleStatus};
@@ -178,6 +179,7 @@ pub async fn create_revision(
     base_revision_id: Option<i64>,
     markdown: String,
     summary: &str,
+    addressed_comment_ids: &[i64],
 ) -> AppResult<RevisionRow> {
     let Some(author_id) = actor.user_id() else {
         return Err(AppError::forbidden("a revision needs an author"));
@@ -259,8 +261,42 @@ pub async fn create_revision(
         now,
     )
     .await?;
+    super::carry::into_new_revision(&mut c, &row).await?;
+    address(&mut c, &row, addressed_comment_ids).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Record the comments a new revision addresses: submitted comments made on
+/// the module's earlier revisions.
+async fn address(c: &mut Conn<'_>, revision: &RevisionRow, ids: &[i64]) -> AppResult<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let earlier: Vec<i64> = store::revisions_between(c, revision.module_id, 1, revision.number - 1)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let found = crate::db::comments::by_ids(c, &ids).await?;
+    for id in &ids {
+        let ok = found.iter().find(|f| f.id == *id).is_some_and(|f| {
+            earlier.contains(&f.revision_id) && f.state == CommentState::Submitted.as_str()
+        });
+        if !ok {
+            return Err(AppError::validation(
+                "addressedCommentIds",
+                format!(
+                    "{} is not a submitted comment on an earlier revision of this module",
+                    crate::domain::ids::GlobalId::new(crate::domain::ids::NodeKind::Comment, *id)
+                ),
+            ));
+        }
+    }
+    crate::db::consolidation::insert_addressed(c, revision.id, &ids).await
 }
 
 async fn previous_anchors(c: &mut Conn<'_>, revision_id: i64) -> AppResult<PreviousAnchors> {
@@ -286,7 +322,7 @@ pub struct Structure {
 }
 
 impl Structure {
-    fn diff_input(&self) -> DiffInput<'_> {
+    pub(crate) fn diff_input(&self) -> DiffInput<'_> {
         DiffInput {
             sections: self
                 .sections

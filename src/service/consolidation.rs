@@ -1,0 +1,352 @@
+//! Consolidation: dispositions (kept with their history), a cycle's progress,
+//! and marking the cycle consolidated.
+//!
+//! Dispositions may be recorded from the first submission, while the cycle
+//! still runs (rapporteurs often start early); until the cycle closes they are
+//! provisional and seen only by the rapporteurs of the question and the
+//! secretariat, whatever the cycle's visibility.
+
+use std::collections::HashMap;
+
+use super::comments::visible_in;
+use super::cycles::{managed, question_of};
+use crate::auth::AuthUser;
+use crate::db::comments::{self as comments_store, CommentRow};
+use crate::db::consolidation::{self as store, DispositionRow, ProgressGroup};
+use crate::db::cycles::{self as cycles_store, CycleRow};
+use crate::db::modules as modules_store;
+use crate::db::Conn;
+use crate::domain::comments::CommentState;
+use crate::domain::cycle::CycleStatus;
+use crate::domain::disposition::{self as rules, DispositionKind};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// The most dispositions one `setDispositions` call may set.
+pub const MAX_BATCH: usize = 500;
+
+/// One decision, as asked.
+#[derive(Debug, Clone)]
+pub struct DispositionInput {
+    pub comment_id: i64,
+    pub kind: DispositionKind,
+    pub rationale: Option<String>,
+    pub duplicate_of_id: Option<i64>,
+    pub addressed_in_revision_id: Option<i64>,
+}
+
+/// Set dispositions, all or nothing. `prefix` names the input in errors
+/// (`dispositions[3].` for the batch, empty for one).
+#[tracing::instrument(skip_all, fields(count = inputs.len()))]
+pub async fn set_dispositions(
+    state: &AppState,
+    user: &AuthUser,
+    inputs: &[DispositionInput],
+    batch: bool,
+) -> AppResult<Vec<CommentRow>> {
+    if inputs.is_empty() {
+        return Err(AppError::validation(
+            "dispositions",
+            "give at least one disposition",
+        ));
+    }
+    if inputs.len() > MAX_BATCH {
+        return Err(AppError::validation(
+            "dispositions",
+            format!(
+                "at most {MAX_BATCH} dispositions per call; {} given",
+                inputs.len()
+            ),
+        ));
+    }
+    let field = |i: usize, f: &str| {
+        if batch {
+            format!("dispositions[{i}].{f}")
+        } else {
+            f.to_owned()
+        }
+    };
+    let mut decisions = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        let d = rules::check(
+            input.kind,
+            input.rationale.as_deref(),
+            input.duplicate_of_id,
+        )
+        .map_err(|e| AppError::validation(&field(i, e.field), e.message))?;
+        decisions.push(d);
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let ids: Vec<i64> = inputs.iter().map(|i| i.comment_id).collect();
+    let found: HashMap<i64, CommentRow> = comments_store::by_ids(&mut c, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let mut cycles: HashMap<i64, (CycleRow, i64)> = HashMap::new();
+    let mut links: HashMap<i64, HashMap<i64, i64>> = HashMap::new();
+    let current: HashMap<i64, DispositionRow> = store::dispositions_of(&mut c, &ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.comment_id, d))
+        .collect();
+    let mut out = Vec::with_capacity(inputs.len());
+    for (i, (input, decision)) in inputs.iter().zip(decisions).enumerate() {
+        let comment = found
+            .get(&input.comment_id)
+            .ok_or_else(|| AppError::not_found("comment"))?;
+        if !cycles.contains_key(&comment.cycle_id) {
+            let cycle = cycles_store::by_id(&mut c, comment.cycle_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("review cycle"))?;
+            let q = question_of(&mut c, cycle.id).await?;
+            let l = store::duplicate_links(&mut c, cycle.id).await?;
+            links.insert(cycle.id, l.into_iter().collect());
+            cycles.insert(cycle.id, (cycle, q));
+        }
+        let Some((cycle, question)) = cycles.get(&comment.cycle_id) else {
+            return Err(AppError::not_found("review cycle"));
+        };
+        let status = cycle.period().status(now);
+        if !user.manages_question(*question) {
+            let scope = super::comments::scope_for(user, cycle, *question, now);
+            return Err(if super::comments::can_see(user, comment, scope) {
+                AppError::forbidden(
+                    "only the rapporteurs of this question and the secretariat may set dispositions",
+                )
+            } else {
+                AppError::not_found("comment")
+            });
+        }
+        let state_now = comment.state.parse().unwrap_or(CommentState::Draft);
+        if !rules::takes_disposition(state_now) {
+            if comment.author_id != user.id {
+                return Err(AppError::not_found("comment"));
+            }
+            return Err(AppError::validation(
+                &field(i, "commentId"),
+                "a draft takes no disposition until it is submitted",
+            ));
+        }
+        if status == CycleStatus::Consolidated {
+            return Err(AppError::CycleClosed(
+                "the review cycle is consolidated: its dispositions are final".into(),
+            ));
+        }
+        let cycle_links = links.entry(cycle.id).or_default();
+        if let Some(target_id) = decision.duplicate_of {
+            let dup_field = field(i, "duplicateOfId");
+            if target_id == comment.id {
+                return Err(AppError::validation(
+                    &dup_field,
+                    "a comment cannot duplicate itself",
+                ));
+            }
+            let target = comments_store::by_id(&mut c, target_id).await?;
+            let same_cycle = target.as_ref().is_some_and(|t| {
+                t.cycle_id == comment.cycle_id && t.state != CommentState::Draft.as_str()
+            });
+            if !same_cycle {
+                return Err(AppError::validation(
+                    &dup_field,
+                    "duplicateOfId must name another submitted comment of the same review cycle",
+                ));
+            }
+            if rules::forms_loop(cycle_links, comment.id, target_id) {
+                return Err(AppError::validation(
+                    &dup_field,
+                    "duplicates would form a loop: that comment is already (through others) a duplicate of this one",
+                ));
+            }
+            cycle_links.insert(comment.id, target_id);
+        } else {
+            cycle_links.remove(&comment.id);
+        }
+        if let Some(rev) = input.addressed_in_revision_id {
+            address(&mut c, comment, rev, &field(i, "addressedInRevisionId")).await?;
+        }
+        let before = current.get(&comment.id);
+        let after = DispositionRow {
+            comment_id: comment.id,
+            cycle_id: comment.cycle_id,
+            kind: decision.kind.as_str().to_owned(),
+            rationale: decision.rationale,
+            duplicate_of_id: decision.duplicate_of,
+            decided_by: user.id,
+            decided_at: now,
+        };
+        let unchanged = before.is_some_and(|b| {
+            b.kind == after.kind
+                && b.rationale == after.rationale
+                && b.duplicate_of_id == after.duplicate_of_id
+        });
+        if !unchanged {
+            store::save(&mut c, before, &after).await?;
+        }
+        out.push(comment.clone());
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Record that a later revision of the comment's module addresses it.
+async fn address(
+    c: &mut Conn<'_>,
+    comment: &CommentRow,
+    revision_id: i64,
+    field: &str,
+) -> AppResult<()> {
+    let origin = modules_store::revision_by_id(c, comment.revision_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("revision"))?;
+    let later = modules_store::revision_by_id(c, revision_id).await?;
+    match later {
+        Some(r) if r.module_id == origin.module_id && r.number > origin.number => {
+            let done = store::addressed_in(c, &[comment.id]).await?;
+            if !done.iter().any(|(_, rev)| *rev == r.id) {
+                store::insert_addressed(c, r.id, &[comment.id]).await?;
+            }
+            Ok(())
+        }
+        _ => Err(AppError::validation(
+            field,
+            "must name a later revision of the comment's module",
+        )),
+    }
+}
+
+/// Mark a closed cycle consolidated: every submitted comment has a disposition.
+#[tracing::instrument(skip_all, fields(cycle_id))]
+pub async fn mark_consolidated(
+    state: &AppState,
+    user: &AuthUser,
+    cycle_id: i64,
+) -> AppResult<CycleRow> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let cycle = managed(&mut c, user, cycle_id).await?;
+    match cycle.period().status(now) {
+        CycleStatus::Closed => {}
+        CycleStatus::Consolidated => {
+            return Err(AppError::Conflict(
+                "the review cycle is already consolidated".into(),
+            ))
+        }
+        s => {
+            return Err(AppError::Conflict(format!(
+                "the review cycle is {}: it can be consolidated once it has closed",
+                s.as_str()
+            )))
+        }
+    }
+    if let Some(until) = cycles_store::last_late_until(&mut c, cycle_id).await? {
+        if until > now {
+            return Err(AppError::Conflict(format!(
+                "a late-submission grant runs until {}: consolidate after it ends",
+                until.to_rfc3339()
+            )));
+        }
+    }
+    // Lock the cycle first, then count: no submission slips in between.
+    if !store::mark_consolidated(&mut c, cycle_id, now).await? {
+        return Err(AppError::Conflict(
+            "the review cycle is already consolidated".into(),
+        ));
+    }
+    let remaining = store::undecided(&mut c, cycle_id).await?;
+    if remaining > 0 {
+        return Err(AppError::validation(
+            "cycleId",
+            format!(
+                "{remaining} submitted comment{} still {} no disposition",
+                if remaining == 1 { "" } else { "s" },
+                if remaining == 1 { "has" } else { "have" }
+            ),
+        ));
+    }
+    let row = cycles_store::by_id(&mut c, cycle_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("review cycle"))?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// A cycle's progress as one viewer may see it.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Submitted and withdrawn comments.
+    pub total: i64,
+    pub submitted: i64,
+    pub withdrawn: i64,
+    /// Submitted comments with a disposition.
+    pub decided: i64,
+    /// Submitted comments without one.
+    pub remaining: i64,
+    pub by_disposition: Vec<(DispositionKind, i64)>,
+    /// (type, total, remaining)
+    pub by_type: Vec<(String, i64, i64)>,
+    /// (organization, total, remaining)
+    pub by_organization: Vec<(i64, i64, i64)>,
+}
+
+/// Counts over the comments the viewer can see; `None` while dispositions
+/// are not yet visible to this viewer.
+pub async fn progress(
+    state: &AppState,
+    user: &AuthUser,
+    cycle: &CycleRow,
+) -> AppResult<Option<Progress>> {
+    let now = state.clock.now();
+    let mut pooled = state.db.read().await?;
+    let mut c = pooled.conn();
+    let question = question_of(&mut c, cycle.id).await?;
+    if !rules::visible(cycle.period().status(now), user.manages_question(question)) {
+        return Ok(None);
+    }
+    let visible = visible_in(&mut c, user, std::slice::from_ref(cycle), now).await?;
+    let groups = store::progress(&mut c, &visible, cycle.id).await?;
+    Ok(Some(summarize(&groups)))
+}
+
+fn summarize(groups: &[ProgressGroup]) -> Progress {
+    let mut p = Progress::default();
+    let mut kinds: HashMap<DispositionKind, i64> = HashMap::new();
+    let mut types: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    let mut orgs: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    for g in groups {
+        let submitted = g.state == CommentState::Submitted.as_str();
+        let open = submitted && g.disposition.is_none();
+        p.total += g.count;
+        if submitted {
+            p.submitted += g.count;
+        } else {
+            p.withdrawn += g.count;
+        }
+        if open {
+            p.remaining += g.count;
+        } else if submitted {
+            p.decided += g.count;
+        }
+        if let Some(k) = g.disposition.as_deref().and_then(|k| k.parse().ok()) {
+            *kinds.entry(k).or_default() += g.count;
+        }
+        let t = types.entry(g.comment_type.clone()).or_default();
+        t.0 += g.count;
+        let o = orgs.entry(g.organization_id).or_default();
+        o.0 += g.count;
+        if open {
+            t.1 += g.count;
+            o.1 += g.count;
+        }
+    }
+    p.by_disposition = DispositionKind::ALL
+        .iter()
+        .map(|k| (*k, kinds.get(k).copied().unwrap_or_default()))
+        .collect();
+    p.by_type = types.into_iter().map(|(t, (n, r))| (t, n, r)).collect();
+    p.by_organization = orgs.into_iter().map(|(o, (n, r))| (o, n, r)).collect();
+    p
+}

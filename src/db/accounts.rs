@@ -156,6 +156,21 @@ pub async fn organizations_by_ids(
     sql.fetch_all(c).await
 }
 
+/// The organizations that have comments in a cycle.
+pub async fn organizations_of_cycle(
+    c: &mut Conn<'_>,
+    cycle_id: i64,
+) -> AppResult<Vec<OrganizationRow>> {
+    Sql::new(concat!(
+        "SELECT ",
+        org_cols!(),
+        " FROM organizations WHERE id IN (SELECT organization_id FROM comments WHERE cycle_id = $1)"
+    ))
+    .arg(cycle_id)
+    .fetch_all(c)
+    .await
+}
+
 pub async fn organization_by_id(c: &mut Conn<'_>, id: i64) -> AppResult<Option<OrganizationRow>> {
     Sql::new(concat!(
         "SELECT ",

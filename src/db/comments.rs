@@ -277,6 +277,8 @@ pub struct CommentFilter {
     pub state: Option<String>,
     pub late: Option<bool>,
     pub revision_id: Option<i64>,
+    /// Submitted and withdrawn comments only (the viewer's drafts left out).
+    pub non_draft: bool,
 }
 
 /// Orders of a list of comments.
@@ -326,6 +328,9 @@ fn filtered(sql: &mut Sql, v: &Visible, f: &CommentFilter) {
     }
     if let Some(r) = f.revision_id {
         sql.push(" AND revision_id = ").bind(r);
+    }
+    if f.non_draft {
+        sql.push(" AND state <> 'DRAFT'");
     }
 }
 

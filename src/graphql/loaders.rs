@@ -9,6 +9,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::db::accounts::{self as store, OrganizationRow, QuestionRow, UserRow};
 use crate::db::comments::{self as comments, CommentRow, EditRow, ReplyRow};
+use crate::db::consolidation::{self as consolidation, CarriedRow, ChangeRow, DispositionRow};
 use crate::db::cycles::{self as cycles, CycleRow};
 use crate::db::modules::{self as modules, BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
 use crate::db::Db;
@@ -136,6 +137,66 @@ children_loader!(BlockRow, modules::blocks_of, revision_id);
 children_loader!(CycleRow, cycles::of_modules, module_id);
 children_loader!(ReplyRow, comments::replies_of, comment_id);
 children_loader!(EditRow, comments::edits_of, comment_id);
+children_loader!(ChangeRow, consolidation::changes_of, comment_id);
+
+/// Each comment's disposition.
+pub struct DispositionOf(Db);
+
+impl Loader<i64> for DispositionOf {
+    type Value = DispositionRow;
+    type Error = Arc<AppError>;
+    async fn load(&self, keys: &[i64]) -> LoadResult<DispositionRow> {
+        let mut pooled = self.0.read().await.map_err(Arc::new)?;
+        let rows = consolidation::dispositions_of(&mut pooled.conn(), keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|r| (r.comment_id, r)).collect())
+    }
+}
+
+/// The revisions (ids, oldest first) that addressed each comment.
+pub struct AddressedIn(Db);
+
+impl Loader<i64> for AddressedIn {
+    type Value = Vec<i64>;
+    type Error = Arc<AppError>;
+    async fn load(&self, keys: &[i64]) -> LoadResult<Vec<i64>> {
+        let mut pooled = self.0.read().await.map_err(Arc::new)?;
+        let pairs = consolidation::addressed_in(&mut pooled.conn(), keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(group(keys, pairs))
+    }
+}
+
+/// A comment's projection into a later revision, keyed by (revision, comment).
+pub struct CarriedIn(Db);
+
+impl Loader<(i64, i64)> for CarriedIn {
+    type Value = CarriedRow;
+    type Error = Arc<AppError>;
+    async fn load(
+        &self,
+        keys: &[(i64, i64)],
+    ) -> Result<HashMap<(i64, i64), CarriedRow>, Arc<AppError>> {
+        let mut by_revision: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (r, c) in keys {
+            by_revision.entry(*r).or_default().push(*c);
+        }
+        let mut pooled = self.0.read().await.map_err(Arc::new)?;
+        let mut conn = pooled.conn();
+        let mut map = HashMap::new();
+        for (r, comments) in by_revision {
+            for row in consolidation::carried_of(&mut conn, r, &comments)
+                .await
+                .map_err(Arc::new)?
+            {
+                map.insert((row.revision_id, row.comment_id), row);
+            }
+        }
+        Ok(map)
+    }
+}
 
 /// A revision's Markdown source, shared by every block that shows its slice.
 pub struct MarkdownOf(Db);
@@ -214,7 +275,11 @@ where
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("{what} {id} is missing")))
 }
 
-fn loader<L: Loader<i64>>(l: L) -> DataLoader<L, HashMapCache> {
+fn loader<K, L>(l: L) -> DataLoader<L, HashMapCache>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
     DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
 }
 
@@ -241,6 +306,10 @@ pub struct Loaders {
     pub edits_of_comment: DataLoader<ChildrenOf<EditRow>, HashMapCache>,
     pub question_of_cycle: DataLoader<QuestionOfCycle, HashMapCache>,
     pub late_grant: DataLoader<LateGrantOf, HashMapCache>,
+    pub dispositions: DataLoader<DispositionOf, HashMapCache>,
+    pub disposition_changes: DataLoader<ChildrenOf<ChangeRow>, HashMapCache>,
+    pub addressed_in: DataLoader<AddressedIn, HashMapCache>,
+    pub carried_in: DataLoader<CarriedIn, HashMapCache>,
 }
 
 impl Loaders {
@@ -271,6 +340,10 @@ impl Loaders {
                 db: db.clone(),
                 organization_id: viewer_org,
             }),
+            dispositions: loader(DispositionOf(db.clone())),
+            disposition_changes: loader(ChildrenOf::new(db.clone())),
+            addressed_in: loader(AddressedIn(db.clone())),
+            carried_in: loader(CarriedIn(db.clone())),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod connection;
+pub mod consolidation;
 pub mod context;
 pub mod errors;
 pub mod loaders;
@@ -32,6 +33,7 @@ pub struct Mutation(
     questions::QuestionsMutation,
     modules::ModulesMutation,
     review::ReviewMutation,
+    consolidation::ConsolidationMutation,
 );
 
 /// An optional input field: undefined leaves a value alone, null clears it, a value sets it.

@@ -158,7 +158,8 @@ impl Module {
     async fn title(&self) -> &str {
         &self.0.title
     }
-    /// Where the module stands: IN_REVIEW while one of its review cycles is open.
+    /// Where the module stands: IN_REVIEW while one of its review cycles is open,
+    /// CONSOLIDATING once the cycle on its latest revision is consolidated (until the next revision).
     async fn status(&self, ctx: &Context<'_>) -> Result<ModuleStatus> {
         let stored = self
             .0
@@ -175,15 +176,25 @@ impl Module {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let open = cycles
+        use crate::domain::cycle::CycleStatus;
+        if cycles
             .iter()
-            .any(|c| c.period().status(now) == crate::domain::cycle::CycleStatus::Open);
-        Ok(if open {
-            rules::ModuleStatus::InReview
-        } else {
-            stored
+            .any(|c| c.period().status(now) == CycleStatus::Open)
+        {
+            return Ok(rules::ModuleStatus::InReview.into());
         }
-        .into())
+        // CONSOLIDATING: a cycle on the latest revision is consolidated, and
+        // the next revision is not out yet.
+        for c in cycles
+            .iter()
+            .filter(|c| c.period().status(now) == CycleStatus::Consolidated)
+        {
+            let r = required(&ctx.loaders()?.revisions, c.revision_id, "cycle's revision").await?;
+            if r.number == self.0.revision_count {
+                return Ok(rules::ModuleStatus::Consolidating.into());
+            }
+        }
+        Ok(stored.into())
     }
     /// The module's review cycles, newest first.
     async fn review_cycles(&self, ctx: &Context<'_>) -> Result<Vec<ReviewCycle>> {
@@ -318,7 +329,7 @@ impl Content {
         })
     }
 
-    async fn load(ctx: &Context<'_>, revision_id: i64) -> Result<Arc<Self>> {
+    pub(crate) async fn load(ctx: &Context<'_>, revision_id: i64) -> Result<Arc<Self>> {
         let loaders = ctx.loaders()?;
         let (sections, blocks) = futures_util::try_join!(
             loaders.sections_of_revision.load_one(revision_id),
@@ -494,6 +505,25 @@ impl Revision {
         )
         .await
     }
+    /// The comments made on the module's earlier revisions that the viewer may
+    /// see, carried forward: each with where its anchor was re-found in this
+    /// revision (computed when this revision was made), in this revision's
+    /// document order (comments that fell back to the document first).
+    #[graphql(complexity = "connection::cost(first, last, child_complexity)")]
+    async fn carried_comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only comments that match.")] filter: Option<
+            super::consolidation::CarriedCommentFilter,
+        >,
+        #[graphql(desc = "Page size from the start (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<super::consolidation::CarriedComment>> {
+        super::consolidation::carried_comments(ctx, &self.0, filter, (first, after, last, before))
+            .await
+    }
     /// Submitted comments per section that the viewer may see (what a front end badges
     /// each section with); comments on the whole document have a null section.
     async fn comment_counts(
@@ -553,6 +583,34 @@ impl Revision {
 pub struct Section {
     content: Arc<Content>,
     index: usize,
+}
+
+impl Section {
+    /// The section with this anchor id.
+    pub(crate) fn by_anchor(content: &Arc<Content>, anchor: &str) -> Option<Self> {
+        content
+            .sections
+            .iter()
+            .position(|s| s.anchor_id == anchor)
+            .map(|index| Self {
+                content: content.clone(),
+                index,
+            })
+    }
+}
+
+impl Block {
+    /// The block with this anchor id.
+    pub(crate) fn by_anchor(content: &Arc<Content>, anchor: &str) -> Option<Self> {
+        content
+            .blocks
+            .iter()
+            .position(|b| b.anchor_id == anchor)
+            .map(|index| Self {
+                content: content.clone(),
+                index,
+            })
+    }
 }
 
 /// A heading and what follows it up to the next heading.
@@ -692,6 +750,7 @@ pub struct RevisionDiff {
     from_row: RevisionRow,
     to_row: RevisionRow,
     diff: diff::Diff,
+    addressed: Arc<Vec<service::Addressed>>,
 }
 
 impl RevisionDiff {
@@ -702,8 +761,27 @@ impl RevisionDiff {
             from_row: d.from.revision,
             to_row: d.to.revision,
             diff: d.diff,
+            addressed: Arc::new(d.addressed),
         }
     }
+}
+
+/// The comments among `ids` that the viewer may see.
+async fn visible_comments(ctx: &Context<'_>, ids: Vec<i64>) -> Result<Vec<Comment>> {
+    let rows = ctx
+        .loaders()?
+        .comments
+        .load_many(ids.iter().copied())
+        .await?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(row) = rows.get(&id) {
+            if let Some(c) = super::review::visible_comment(ctx, row.clone()).await? {
+                out.push(c);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The differences between two revisions.
@@ -743,8 +821,14 @@ impl RevisionDiff {
                 from: self.from.clone(),
                 to: self.to.clone(),
                 change: self.diff.sections[i].clone(),
+                addressed: self.addressed.clone(),
             })
             .collect()
+    }
+    /// Every comment addressed (`createRevision.addressedCommentIds`) by the
+    /// revisions after the earlier side up to the later one, that the viewer may see.
+    async fn addressed_comments(&self, ctx: &Context<'_>) -> Result<Vec<Comment>> {
+        visible_comments(ctx, self.addressed.iter().map(|a| a.comment_id).collect()).await
     }
 }
 
@@ -753,6 +837,7 @@ pub struct SectionDiff {
     from: Arc<Content>,
     to: Arc<Content>,
     change: diff::SectionChange,
+    addressed: Arc<Vec<service::Addressed>>,
 }
 
 /// One section's fate.
@@ -785,6 +870,7 @@ impl SectionDiff {
                 from: self.from.clone(),
                 to: self.to.clone(),
                 change: b.clone(),
+                addressed: self.addressed.clone(),
             })
             .collect()
     }
@@ -795,6 +881,7 @@ pub struct BlockDiff {
     from: Arc<Content>,
     to: Arc<Content>,
     change: diff::BlockChange,
+    addressed: Arc<Vec<service::Addressed>>,
 }
 
 /// One block's fate.
@@ -821,6 +908,25 @@ impl BlockDiff {
     /// For a CHANGED block: how similar the texts are (share of equal words, 0 to 1).
     async fn similarity(&self) -> Option<f64> {
         self.change.similarity.map(f64::from)
+    }
+    /// The comments this change addressed: addressed by a revision between the
+    /// two sides, and anchored to this block on either side.
+    async fn addressed_comments(&self, ctx: &Context<'_>) -> Result<Vec<Comment>> {
+        let from = self
+            .change
+            .from
+            .map(|i| self.from.blocks[i].anchor_id.as_str());
+        let to = self.change.to.map(|i| self.to.blocks[i].anchor_id.as_str());
+        let ids = self
+            .addressed
+            .iter()
+            .filter(|a| {
+                (from.is_some() && a.from_block.as_deref() == from)
+                    || (to.is_some() && a.to_block.as_deref() == to)
+            })
+            .map(|a| a.comment_id)
+            .collect();
+        visible_comments(ctx, ids).await
     }
     /// For a CHANGED block: the word-level changes.
     async fn changes(&self) -> Vec<TextChange> {

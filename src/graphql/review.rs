@@ -209,6 +209,29 @@ impl ReviewCycle {
         )
         .await
     }
+    /// Where the consolidation stands: counts by disposition, type and
+    /// organization, and how many remain. Null while the viewer may not see
+    /// dispositions (members, before the close).
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::consolidation::CycleProgress>> {
+        super::consolidation::progress(ctx, &self.0).await
+    }
+    /// The consolidated comments table, in document order (document-level
+    /// comments first), as the viewer may see it. Also downloadable as
+    /// `/exports/cycles/{id}/comments.csv` and `.xlsx`.
+    #[graphql(complexity = "connection::cost(first, last, child_complexity)")]
+    async fn consolidated_table(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<super::consolidation::ConsolidatedRow>> {
+        super::consolidation::consolidated_table(ctx, &self.0, (first, after, last, before)).await
+    }
     /// Whether the viewer may extend, close and grant late submissions.
     async fn viewer_can_manage(&self, ctx: &Context<'_>) -> Result<bool> {
         let q = question_of(ctx, self.0.id).await?;
@@ -277,6 +300,7 @@ pub async fn comment_list(
             .map(|s| rules::CommentState::from(s).as_str().to_owned()),
         late: f.late,
         revision_id,
+        non_draft: false,
     };
     let order: CommentOrder = order_by.unwrap_or_default().into();
     let state = ctx.state()?;
@@ -458,6 +482,28 @@ impl Comment {
     /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// The rapporteurs' decision. Provisional until the cycle closes: until then
+    /// only the rapporteurs of the question and the secretariat see it.
+    async fn disposition(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::consolidation::Disposition>> {
+        super::consolidation::disposition_of(ctx, &self.0).await
+    }
+    /// Where the comment is in a revision of its module: its own anchor in the
+    /// revision it was made on, else the carried-forward projection (null for
+    /// earlier revisions and other modules).
+    async fn anchor_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A revision of the comment's module.")] revision_id: ID,
+    ) -> Result<Option<super::consolidation::CarriedAnchor>> {
+        super::consolidation::anchor_in(ctx, &self.0, &revision_id).await
+    }
+    /// The later revisions that address this comment, oldest first.
+    async fn addressed_in(&self, ctx: &Context<'_>) -> Result<Vec<Revision>> {
+        super::consolidation::addressed_in(ctx, self.0.id).await
     }
     /// Earlier versions of the text, oldest first (one per edit after submission).
     async fn edits(&self, ctx: &Context<'_>) -> Result<Vec<CommentEdit>> {

@@ -8,6 +8,7 @@ pub mod consolidation;
 pub mod cycles;
 pub mod modules;
 pub mod session;
+pub mod table;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};

@@ -370,6 +370,70 @@ pub struct RevisionDiff {
     pub from: Structure,
     pub to: Structure,
     pub diff: diff::Diff,
+    /// The comments addressed by the revisions after the earlier side up to
+    /// the later one, with their block on each side (when anchored to a block).
+    pub addressed: Vec<Addressed>,
+}
+
+/// A comment that a revision between the two sides addresses.
+#[derive(Debug, Clone)]
+pub struct Addressed {
+    pub comment_id: i64,
+    pub from_block: Option<String>,
+    pub to_block: Option<String>,
+}
+
+/// The comments addressed between two revisions, and their blocks on each side.
+async fn addressed_between(
+    c: &mut Conn<'_>,
+    module_id: i64,
+    from: &RevisionRow,
+    to: &RevisionRow,
+) -> AppResult<Vec<Addressed>> {
+    let (lo, hi) = (from.number.min(to.number), from.number.max(to.number));
+    if lo == hi {
+        return Ok(Vec::new());
+    }
+    let between: Vec<i64> = store::revisions_between(c, module_id, lo + 1, hi)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let ids = crate::db::consolidation::addressed_by(c, &between).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let comments = crate::db::comments::by_ids(c, &ids).await?;
+    let side = |rev: i64| {
+        let own: std::collections::HashMap<i64, Option<String>> = comments
+            .iter()
+            .filter(|k| k.revision_id == rev)
+            .map(|k| (k.id, k.block_anchor.clone()))
+            .collect();
+        (rev, own)
+    };
+    let (from_id, from_own) = side(from.id);
+    let (to_id, to_own) = side(to.id);
+    let from_carried = crate::db::consolidation::carried_of(c, from_id, &ids).await?;
+    let to_carried = crate::db::consolidation::carried_of(c, to_id, &ids).await?;
+    let block_in = |own: &std::collections::HashMap<i64, Option<String>>,
+                    carried: &[crate::db::consolidation::CarriedRow],
+                    id: i64| {
+        own.get(&id).cloned().flatten().or_else(|| {
+            carried
+                .iter()
+                .find(|r| r.comment_id == id)
+                .and_then(|r| r.block_anchor.clone())
+        })
+    };
+    Ok(comments
+        .iter()
+        .map(|k| Addressed {
+            comment_id: k.id,
+            from_block: block_in(&from_own, &from_carried, k.id),
+            to_block: block_in(&to_own, &to_carried, k.id),
+        })
+        .collect())
 }
 
 /// Compare two revisions of a module, in either direction. Any signed-in user may.
@@ -380,7 +444,7 @@ pub async fn diff_revisions(
     from: i64,
     to: i64,
 ) -> AppResult<RevisionDiff> {
-    let (from, to) = {
+    let (from, to, addressed) = {
         let mut pooled = state.db.read().await?;
         let mut c = pooled.conn();
         store::module_by_id(&mut c, module_id)
@@ -388,7 +452,8 @@ pub async fn diff_revisions(
             .ok_or_else(|| AppError::not_found("module"))?;
         let from = structure(&mut c, module_id, from, "fromRevision").await?;
         let to = structure(&mut c, module_id, to, "toRevision").await?;
-        (from, to)
+        let addressed = addressed_between(&mut c, module_id, &from.revision, &to.revision).await?;
+        (from, to, addressed)
     };
     let (from, to, diff) = tokio::task::spawn_blocking(move || {
         let d = diff::diff(&from.diff_input(), &to.diff_input());
@@ -396,5 +461,10 @@ pub async fn diff_revisions(
     })
     .await
     .map_err(AppError::internal)?;
-    Ok(RevisionDiff { from, to, diff })
+    Ok(RevisionDiff {
+        from,
+        to,
+        diff,
+        addressed,
+    })
 }

@@ -216,6 +216,9 @@ pub struct LimitArgs {
     /// Largest accepted module draft (Markdown), in bytes.
     #[arg(long, env = "KITREVIEW_MAX_MARKDOWN_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_markdown_bytes: usize,
+    /// Largest accepted comments spreadsheet (CSV or XLSX) upload, in bytes.
+    #[arg(long, env = "KITREVIEW_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
     /// Serve schema introspection (GraphiQL needs it).
     #[arg(long, env = "KITREVIEW_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
@@ -229,6 +232,7 @@ impl Default for LimitArgs {
             max_query_depth: 15,
             max_query_complexity: 20_000,
             max_markdown_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: 4 * 1024 * 1024,
             introspection: true,
         }
     }

@@ -155,7 +155,10 @@ fn params_from_query_string(raw: &str) -> Result<Params, RequestError> {
 }
 
 /// Resolve the `Authorization` header to a viewer; a bad token is a 401.
-async fn viewer(s: &HttpState, headers: &HeaderMap) -> Result<Viewer, (StatusCode, AppError)> {
+pub(crate) async fn viewer(
+    s: &HttpState,
+    headers: &HeaderMap,
+) -> Result<Viewer, (StatusCode, AppError)> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Viewer::Anonymous);
     };

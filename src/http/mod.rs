@@ -1,5 +1,6 @@
 //! HTTP: the router, GraphQL over HTTP, health checks, and the limits on every request.
 
+pub mod files;
 pub mod graphql;
 pub mod media;
 
@@ -8,7 +9,7 @@ use std::net::SocketAddr;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -31,6 +32,11 @@ pub fn router(app: AppState, schema: KitSchema) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/exports/cycles/{id}/{file}", get(files::export))
+        .route(
+            "/imports/cycles/{id}/comments",
+            post(files::import).layer(DefaultBodyLimit::max(limits.max_upload_bytes)),
+        )
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -149,14 +149,14 @@ async fn resolve_anchor(
     }
 }
 
-async fn cycle_of(c: &mut Conn<'_>, cycle_id: i64) -> AppResult<CycleRow> {
+pub(crate) async fn cycle_of(c: &mut Conn<'_>, cycle_id: i64) -> AppResult<CycleRow> {
     cycles_store::by_id(c, cycle_id)
         .await?
         .ok_or_else(|| AppError::not_found("review cycle"))
 }
 
 /// The organization's submission window in this cycle.
-async fn window(
+pub(crate) async fn window(
     c: &mut Conn<'_>,
     cycle: &CycleRow,
     org: i64,
@@ -166,7 +166,7 @@ async fn window(
     Ok(cycle::window(&cycle.period(), late, now))
 }
 
-fn closed(w: Window) -> AppError {
+pub(crate) fn closed(w: Window) -> AppError {
     match w {
         Window::NotOpen => AppError::CycleClosed("the review cycle has not opened yet".into()),
         _ => AppError::CycleClosed("the review cycle is closed".into()),
@@ -327,19 +327,36 @@ pub async fn submit_new(
     if !matches!(w, Window::OnTime | Window::Late) {
         return Err(closed(w));
     }
+    let row = submit_in(&mut c, user, &cycle, anchor, text, w, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Submit a new comment inside the caller's transaction, in a window (`w`)
+/// the caller has checked: it takes the cycle's next number.
+pub(crate) async fn submit_in(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    cycle: &CycleRow,
+    anchor: &AnchorInput,
+    text: &TextInput,
+    w: Window,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<CommentRow> {
+    let text = check_text(text)?;
     // The anchor is checked before the number is taken: the cycle row stays
-    // locked from here to the commit.
-    let anchor = resolve_anchor(&mut c, cycle.revision_id, anchor).await?;
-    let number = cycles_store::take_number(&mut c, cycle.id).await?;
+    // locked from there to the commit.
+    let anchor = resolve_anchor(c, cycle.revision_id, anchor).await?;
+    let number = cycles_store::take_number(c, cycle.id).await?;
     let row = store::insert(
-        &mut c,
+        c,
         NewComment {
             cycle_id: cycle.id,
             revision_id: cycle.revision_id,
             author_id: user.id,
             organization_id: user.organization_id,
             anchor: &anchor,
-            text: &check_text(text)?,
+            text: &text,
         },
         store::Start::Submitted {
             number,
@@ -348,8 +365,7 @@ pub async fn submit_new(
         now,
     )
     .await?;
-    super::carry::comment_forward(&mut c, &row).await?;
-    tx.commit().await?;
+    super::carry::comment_forward(c, &row).await?;
     Ok(row)
 }
 

@@ -6,6 +6,7 @@ pub mod carry;
 pub mod comments;
 pub mod consolidation;
 pub mod cycles;
+pub mod import;
 pub mod modules;
 pub mod session;
 pub mod table;

@@ -253,7 +253,7 @@ const KITS: &[DemoKit] = &[
                       for the environment, with the e-Environment Readiness Index (EERI).",
         module_title: "Assessing e-environment readiness and the e-Environment Readiness Index (EERI)",
         revisions: &[DemoRevision {
-            markdown: include_str!("content/eenv-module1-rev1.md"),
+            markdown: EENV_REV1,
             summary: "First draft, including the e-Environment Readiness Index (EERI).",
         }],
     },
@@ -578,7 +578,205 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             ),
         )
         .await?;
+        let block = |phrase: &'static str| async move {
+            let mut pooled = state.db.read().await?;
+            let blocks = modules_store::blocks_of(&mut pooled.conn(), &[rev]).await?;
+            AppResult::Ok(match blocks.iter().find(|b| b.text.contains(phrase)) {
+                Some(b) => AnchorInput {
+                    kind: AnchorKind::Block,
+                    section_anchor_id: None,
+                    block_anchor_id: Some(b.anchor_id.clone()),
+                    quote: None,
+                },
+                None => document(),
+            })
+        };
+        let moved = comments_service::submit_new(
+            state,
+            &egypt,
+            cycle.id,
+            &block(EENV_MOVED).await?,
+            &text(
+                CommentType::General,
+                "This paragraph is about national priorities: it belongs with national capacity (2.2).",
+                None,
+                "en",
+            ),
+        )
+        .await?;
+        let scored = comments_service::submit_new(
+            state,
+            &unep,
+            cycle.id,
+            &block(EENV_SCORED).await?,
+            &text(
+                CommentType::Technical,
+                "Say who scores the indicators.",
+                Some("Each indicator is scored on a scale from 0 to 4 by the national assessment team."),
+                "en",
+            ),
+        )
+        .await?;
+        let bands = comments_service::submit_new(
+            state,
+            &kenya,
+            cycle.id,
+            &block(EENV_BANDS).await?,
+            &text(
+                CommentType::Technical,
+                "Remove the illustrative bands: they will be read as a ranking of countries.",
+                None,
+                "en",
+            ),
+        )
+        .await?;
+        let bands_again = comments_service::submit_new(
+            state,
+            &egypt,
+            cycle.id,
+            &block(EENV_BANDS).await?,
+            &text(
+                CommentType::General,
+                "The bands invite comparisons between countries; please delete them.",
+                None,
+                "en",
+            ),
+        )
+        .await?;
         cycles_service::close_now(state, &rapporteur, cycle.id).await?;
+        consolidate_eenv(
+            state,
+            &rapporteur,
+            cycle.id,
+            eenv.id,
+            [moved.id, scored.id, bands.id, bands_again.id],
+        )
+        .await?;
     }
+    Ok(())
+}
+
+const EENV_REV1: &str = include_str!("content/eenv-module1-rev1.md");
+
+/// Paragraphs of the e-Environment revision 1 that revision 2 moves, rewrites and deletes.
+const EENV_MOVED: &str = "Not every component is equally relevant to every country.";
+const EENV_SCORED: &str = "Each indicator is scored on a scale from 0 to 4.";
+const EENV_BANDS: &str = "For ease of communication, the results may be presented in broad bands";
+
+/// Dispositions for every comment of the closed e-Environment cycle, the cycle
+/// consolidated, and revision 2 published: its comments carried forward
+/// EXACT (unchanged text), MOVED (a paragraph moved to 2.2), FUZZY (a
+/// paragraph rewritten) and ORPHANED (the bands paragraph deleted).
+async fn consolidate_eenv(
+    state: &AppState,
+    rapporteur: &crate::auth::AuthUser,
+    cycle_id: i64,
+    module_id: i64,
+    [moved, scored, bands, bands_again]: [i64; 4],
+) -> AppResult<()> {
+    use crate::domain::disposition::DispositionKind as K;
+    use crate::service::consolidation::{self as consolidation, DispositionInput};
+    let all = {
+        let mut pooled = state.db.read().await?;
+        let v = crate::db::comments::Visible {
+            viewer_id: rapporteur.id,
+            viewer_org: rapporteur.organization_id,
+            all_cycles: vec![cycle_id],
+            sealed_cycles: vec![],
+        };
+        let page = crate::domain::page::Page {
+            limit: 100,
+            after: None,
+            before: None,
+            from_end: false,
+        };
+        crate::db::comments::list(
+            &mut pooled.conn(),
+            &v,
+            &Default::default(),
+            crate::db::comments::CommentOrder::Number,
+            &page,
+        )
+        .await?
+        .0
+    };
+    let decide = |id: i64, kind: K, rationale: Option<&str>, dup: Option<i64>| DispositionInput {
+        comment_id: id,
+        kind,
+        rationale: rationale.map(Into::into),
+        duplicate_of_id: dup,
+        addressed_in_revision_id: None,
+    };
+    let mut inputs = Vec::new();
+    for c in &all {
+        inputs.push(match c.id {
+            id if id == moved => decide(id, K::Accepted, None, None),
+            id if id == scored => decide(
+                id,
+                K::AcceptedInPrinciple,
+                Some("Clause 3.1 now says who scores the indicators, in other words."),
+                None,
+            ),
+            id if id == bands => decide(id, K::Accepted, None, None),
+            id if id == bands_again => decide(
+                id,
+                K::Duplicate,
+                Some("Same request as Kenya's."),
+                Some(bands),
+            ),
+            id if c.anchor_kind == AnchorKind::Document.as_str() => decide(
+                id,
+                K::Noted,
+                Some("The French version is prepared by the ITU translation service."),
+                None,
+            ),
+            id if c.anchor_kind == AnchorKind::Section.as_str() => decide(
+                id,
+                K::Rejected,
+                Some("Environmental data infrastructure is already part of the data group in 2.2."),
+                None,
+            ),
+            id => decide(id, K::Accepted, None, None),
+        });
+    }
+    consolidation::set_dispositions(state, rapporteur, &inputs, true).await?;
+    consolidation::mark_consolidated(state, rapporteur, cycle_id).await?;
+    let rev1 = {
+        let mut pooled = state.db.read().await?;
+        modules_store::revision_by_number(&mut pooled.conn(), module_id, 1).await?
+    };
+    let Some(rev1) = rev1 else {
+        return Ok(());
+    };
+    let source = EENV_REV1;
+    let moved_paragraph = source
+        .lines()
+        .find(|l| l.starts_with(EENV_MOVED))
+        .unwrap_or_default();
+    let rev2 = source
+        .replace(&format!("{moved_paragraph}\n\n"), "")
+        .replace(
+            "### 2.2 National capacity\n\n",
+            &format!("### 2.2 National capacity\n\n{moved_paragraph}\n\n"),
+        )
+        .replace(
+            EENV_SCORED,
+            "Each indicator is scored on a scale from 0 to 4 by the national assessment team.",
+        )
+        .lines()
+        .filter(|l| !l.starts_with(EENV_BANDS))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("Draft revision 1", "Draft revision 2");
+    modules_service::create_revision(
+        state,
+        Actor::User(rapporteur),
+        module_id,
+        Some(rev1.id),
+        rev2,
+        "Revision 2: dispositions of the first review applied (2.1 paragraph moved to 2.2, scoring in 3.1, bands removed).",
+        &[moved, scored, bands],
+    )
+    .await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod auth;
 mod cli;
+mod files;
 mod modules;
 mod protocol;
 mod review;

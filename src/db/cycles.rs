@@ -201,3 +201,15 @@ pub async fn last_late_until(c: &mut Conn<'_>, cycle_id: i64) -> AppResult<Optio
             .await?;
     Ok(row.map(|r| r.0))
 }
+
+/// Lock a cycle's row until the end of the transaction (writers on the cycle's
+/// dispositions and its consolidation serialize on it); the row as it is now.
+pub async fn lock(c: &mut Conn<'_>, id: i64) -> AppResult<Option<CycleRow>> {
+    Sql::new(concat!(
+        "UPDATE review_cycles SET updated_at = updated_at WHERE id = $1 RETURNING ",
+        cycle_cols!()
+    ))
+    .arg(id)
+    .fetch_optional(c)
+    .await
+}

@@ -387,7 +387,7 @@ mod tests {
         assert_eq!((p.status, p.block), (CarryStatus::Fuzzy, Some(1)));
         assert!(p
             .score
-            .is_some_and(|s| s >= SIMILARITY_THRESHOLD && s < 1.0));
+            .is_some_and(|s| (SIMILARITY_THRESHOLD..1.0).contains(&s)));
         let p = c.project(&block(3));
         assert_eq!((p.status, p.block), (CarryStatus::Moved, Some(2)));
         let gone = Origin {

@@ -590,12 +590,18 @@ pub async fn consolidated_table(
     let state = ctx.state()?;
     let table = Table::open(state, user, cycle.id).await?;
     let mut pooled = state.db.read().await?;
-    let (rows, more) = table.page(&mut pooled.conn(), &page).await?;
+    let mut c = pooled.conn();
+    let (rows, more) = table.page(&mut c, &page).await?;
+    let total = if connection::wants_total(ctx) {
+        table.count(&mut c).await?
+    } else {
+        0
+    };
     Ok(connection::build(
         rows,
         more,
         &page,
-        0,
+        total,
         |r| r.key,
         ConsolidatedRow,
     ))

@@ -57,22 +57,24 @@ fn error(e: &AppError) -> Response {
     )
 }
 
+/// The signed-in user and the cycle named in the path.
 async fn signed_in(
     s: &HttpState,
     headers: &axum::http::HeaderMap,
-) -> Result<std::sync::Arc<AuthUser>, Response> {
-    match super::graphql::viewer(s, headers).await {
-        Ok(Viewer::User(u)) => Ok(u),
-        Ok(Viewer::Anonymous) => Err(error(&AppError::Unauthenticated(
-            "sign in: send `Authorization: Bearer <token>`".into(),
-        ))),
-        Err((_, e)) => Err(error(&e)),
-    }
-}
-
-fn cycle_id(raw: &str) -> Result<i64, Response> {
-    GlobalId::parse_kind(raw, NodeKind::ReviewCycle)
-        .map_err(|_| error(&AppError::not_found("review cycle")))
+    cycle: &str,
+) -> Result<(std::sync::Arc<AuthUser>, i64), AppError> {
+    let user = match super::graphql::viewer(s, headers).await {
+        Ok(Viewer::User(u)) => u,
+        Ok(Viewer::Anonymous) => {
+            return Err(AppError::Unauthenticated(
+                "sign in: send `Authorization: Bearer <token>`".into(),
+            ))
+        }
+        Err((_, e)) => return Err(e),
+    };
+    let id = GlobalId::parse_kind(cycle, NodeKind::ReviewCycle)
+        .map_err(|_| AppError::not_found("review cycle"))?;
+    Ok((user, id))
 }
 
 /// `GET /exports/cycles/{id}/comments.csv` or `.xlsx`.
@@ -81,13 +83,9 @@ pub async fn export(
     Path((id, file)): Path<(String, String)>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let user = match signed_in(&s, &headers).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let id = match cycle_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let (user, id) = match signed_in(&s, &headers, &id).await {
+        Ok(v) => v,
+        Err(e) => return error(&e),
     };
     let format = match file.as_str() {
         "comments.csv" => Format::Csv,
@@ -284,13 +282,9 @@ pub async fn import(
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let user = match signed_in(&s, &headers).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let id = match cycle_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let (user, id) = match signed_in(&s, &headers, &id).await {
+        Ok(v) => v,
+        Err(e) => return error(&e),
     };
     let body = match body {
         Ok(b) => b,

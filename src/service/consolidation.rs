@@ -73,20 +73,41 @@ pub async fn set_dispositions(
             input.rationale.as_deref(),
             input.duplicate_of_id,
         )
-        .map_err(|e| AppError::validation(&field(i, e.field), e.message))?;
+        .map_err(|e| AppError::validation(field(i, e.field), e.message))?;
         decisions.push(d);
+    }
+    let ids: Vec<i64> = inputs.iter().map(|i| i.comment_id).collect();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(i) = ids.iter().position(|id| !seen.insert(*id)) {
+        return Err(AppError::validation(
+            field(i, "commentId"),
+            "the same comment is named twice in one call",
+        ));
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
-    let ids: Vec<i64> = inputs.iter().map(|i| i.comment_id).collect();
     let found: HashMap<i64, CommentRow> = comments_store::by_ids(&mut c, &ids)
         .await?
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
+    // Lock every cycle concerned, in one order, before reading what is decided:
+    // concurrent decisions (and the consolidation) on a cycle serialize.
+    let mut cycle_ids: Vec<i64> = found.values().map(|r| r.cycle_id).collect();
+    cycle_ids.sort_unstable();
+    cycle_ids.dedup();
     let mut cycles: HashMap<i64, (CycleRow, i64)> = HashMap::new();
     let mut links: HashMap<i64, HashMap<i64, i64>> = HashMap::new();
+    for id in cycle_ids {
+        let cycle = cycles_store::lock(&mut c, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("review cycle"))?;
+        let q = question_of(&mut c, id).await?;
+        let l = store::duplicate_links(&mut c, id).await?;
+        links.insert(id, l.into_iter().collect());
+        cycles.insert(id, (cycle, q));
+    }
     let current: HashMap<i64, DispositionRow> = store::dispositions_of(&mut c, &ids)
         .await?
         .into_iter()
@@ -97,15 +118,6 @@ pub async fn set_dispositions(
         let comment = found
             .get(&input.comment_id)
             .ok_or_else(|| AppError::not_found("comment"))?;
-        if !cycles.contains_key(&comment.cycle_id) {
-            let cycle = cycles_store::by_id(&mut c, comment.cycle_id)
-                .await?
-                .ok_or_else(|| AppError::not_found("review cycle"))?;
-            let q = question_of(&mut c, cycle.id).await?;
-            let l = store::duplicate_links(&mut c, cycle.id).await?;
-            links.insert(cycle.id, l.into_iter().collect());
-            cycles.insert(cycle.id, (cycle, q));
-        }
         let Some((cycle, question)) = cycles.get(&comment.cycle_id) else {
             return Err(AppError::not_found("review cycle"));
         };
@@ -126,7 +138,7 @@ pub async fn set_dispositions(
                 return Err(AppError::not_found("comment"));
             }
             return Err(AppError::validation(
-                &field(i, "commentId"),
+                field(i, "commentId"),
                 "a draft takes no disposition until it is submitted",
             ));
         }

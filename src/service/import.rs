@@ -408,7 +408,7 @@ pub async fn import(
     for row in &checked {
         out.push(submit_in(&mut c, user, &cycle, &row.anchor, &row.text, w, now).await?);
     }
-    tx.commit().await.map_err(AppError::from)?;
+    tx.commit().await?;
     Ok(out)
 }
 

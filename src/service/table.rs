@@ -175,6 +175,11 @@ impl Table {
         }
     }
 
+    /// How many rows the table has for this viewer.
+    pub async fn count(&self, c: &mut Conn<'_>) -> AppResult<i64> {
+        comments_store::count(c, &self.visible, &self.filter()).await
+    }
+
     /// Rows after `after` (a document-order key), at most `page.limit`.
     pub async fn page(&self, c: &mut Conn<'_>, page: &Page) -> AppResult<(Vec<TableRow>, bool)> {
         let (comments, more) = comments_store::list(

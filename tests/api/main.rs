@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod auth;
 mod cli;
+mod consolidation;
 mod files;
 mod modules;
 mod protocol;

@@ -645,7 +645,7 @@ async fn the_demo_loads_once(b: Backend) {
     let token = s
         .login("rapporteur@itu.example", kitreview::demo::DEMO_PASSWORD)
         .await;
-    let q = "{ organizations { totalCount } questions { totalCount nodes { code kits { title modules { number revisionCount revisions { totalCount } currentRevision { number wordCount } } } } } }";
+    let q = "{ organizations { totalCount } questions { totalCount nodes { code kits { title modules { number revisionCount revisions { totalCount } reviewCycles { status } currentRevision { number wordCount carriedComments { totalCount nodes { anchor { status } } } } } } } } }";
     let data = s.ok(Some(&token), q, json!({})).await;
     assert_eq!(data["organizations"]["totalCount"], 12);
     assert_eq!(data["questions"]["totalCount"], 1);
@@ -661,7 +661,27 @@ async fn the_demo_loads_once(b: Backend) {
         vec!["ITU e-Government Toolkit", "ITU e-Environment Toolkit"]
     );
     assert_eq!(kits[0]["modules"][0]["revisions"]["totalCount"], 2);
-    assert_eq!(kits[1]["modules"][0]["revisions"]["totalCount"], 1);
+    // The e-Environment cycle was consolidated and revision 2 published.
+    assert_eq!(kits[1]["modules"][0]["revisions"]["totalCount"], 2);
+    assert_eq!(
+        kits[1]["modules"][0]["reviewCycles"][0]["status"],
+        "CONSOLIDATED"
+    );
+    let carried = &kits[1]["modules"][0]["currentRevision"]["carriedComments"];
+    assert_eq!(carried["totalCount"], 7, "every comment carried, once");
+    let mut statuses: Vec<&str> = carried["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["anchor"]["status"].as_str())
+        .collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    assert_eq!(
+        statuses,
+        ["EXACT", "FUZZY", "MOVED", "ORPHANED"],
+        "every status"
+    );
     assert!(
         kits[0]["modules"][0]["currentRevision"]["wordCount"]
             .as_i64()

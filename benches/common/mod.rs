@@ -1,0 +1,129 @@
+//! What the benchmarks share: configuration, the release server process, memory readings.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use kitreview::config::{AuthArgs, DbArgs, ExternalUserClaim};
+use kitreview::db::SqliteSync;
+
+pub const SECRET: &str = "bench-secret-that-is-at-least-32-bytes!!";
+
+/// Token settings, with cheap password hashing (the benchmarks sign in many times).
+pub fn auth() -> AuthArgs {
+    AuthArgs {
+        jwt_secret: Some(SECRET.parse().expect("infallible")),
+        jwt_issuer: "kitreview".into(),
+        jwt_audience: "kitreview".into(),
+        token_ttl: Duration::from_secs(3600),
+        jwt_leeway_secs: 30,
+        external_issuer: None,
+        external_audience: None,
+        external_algorithm: None,
+        external_public_key_file: None,
+        external_jwks_file: None,
+        external_user_claim: ExternalUserClaim::Email,
+        argon2_memory_kib: 1024,
+        argon2_iterations: 1,
+    }
+}
+
+pub fn db_args(url: &str) -> DbArgs {
+    DbArgs {
+        database_url: url.into(),
+        db_max_connections: 16,
+        sqlite_synchronous: SqliteSync::Full,
+        db_busy_timeout: Duration::from_secs(10),
+    }
+}
+
+/// The release server binary on `url`.
+pub fn start_server(url: &str, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_kitreview"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            url,
+        ])
+        .env("KITREVIEW_JWT_SECRET", SECRET)
+        .env("KITREVIEW_LOG", "warn")
+        .env("KITREVIEW_DB_MAX_CONNECTIONS", "16")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the release server")
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resident memory now.
+pub fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// Peak resident memory so far.
+pub fn peak_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+/// Wait until the server answers `/readyz`.
+pub async fn wait_ready(http: &reqwest::Client, port: u16) {
+    for _ in 0..200 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
+/// The PostgreSQL database for benchmarks, if one is configured.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var("TEST_POSTGRES_URL"))
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Run `f` on a fresh PostgreSQL database (created, then dropped), if one is configured.
+pub async fn with_postgres<F, Fut>(prefix: &str, f: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use sqlx::Connection as _;
+    let Some(admin) = postgres_url() else {
+        println!("(set BENCH_POSTGRES_URL to benchmark PostgreSQL too)");
+        return;
+    };
+    let name = format!("{prefix}_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("postgres");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create");
+    let mut u = url::Url::parse(&admin).expect("url");
+    u.set_path(&format!("/{name}"));
+    f(u.to_string()).await;
+    let _ = sqlx::Executor::execute(
+        &mut conn,
+        format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
+    )
+    .await;
+}

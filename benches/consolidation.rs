@@ -1,0 +1,337 @@
+//! Benchmark: consolidation at meeting scale, release build.
+//!
+//! - carrying 10,000 comments (blocks, quotes, sections) of revision 1 forward
+//!   to a revision 2 of 1,000 blocks (5% rewritten, 2% moved, 2% deleted):
+//!   the whole `createRevision` (parse, anchors, projection, storage), in process;
+//! - exporting a cycle of 20,000 comments as CSV and as XLSX from the release
+//!   server binary over HTTP: time to the last byte, and the server's resident
+//!   memory before, and its peak after each export (a fresh server for each).
+//!
+//! `cargo bench --bench consolidation` (SQLite); PostgreSQL too with
+//! `BENCH_POSTGRES_URL` (or `TEST_POSTGRES_URL`).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kitreview::clock::SystemClock;
+use kitreview::config::LimitArgs;
+use kitreview::db::comments::{
+    self as comments_store, CommentText, NewComment, Start, StoredAnchor,
+};
+use kitreview::domain::accounts::{OrganizationKind, Role};
+use kitreview::domain::comments::document_order;
+use kitreview::domain::cycle::Visibility;
+use kitreview::domain::ids::{GlobalId, NodeKind};
+use kitreview::service::{accounts, cycles, modules, session, Actor};
+
+/// 100 sections of 10 paragraphs: 1,000 blocks.
+fn revision(edit: bool) -> String {
+    let mut md = String::from("# Module 1: Consolidation benchmark\n\n");
+    let mut moved = Vec::new();
+    for s in 1..=100 {
+        md.push_str(&format!("## {s} Section {s}\n\n"));
+        for p in 1..=10 {
+            let n = s * 10 + p;
+            let text = format!(
+                "Paragraph {s}.{p}: the assessment of readiness covers infrastructure, policy, governance and reach, \
+                 with the indicators that the national team selects for section {s}, item {p}."
+            );
+            if edit && n % 50 == 0 {
+                continue; // 2% deleted
+            }
+            if edit && n % 50 == 1 {
+                moved.push(text); // 2% moved to the end
+                continue;
+            }
+            if edit && n % 20 == 3 {
+                md.push_str(&text.replace(
+                    "the national team selects",
+                    "the national assessment team selects and documents",
+                ));
+            } else {
+                md.push_str(&text);
+            }
+            md.push_str("\n\n");
+        }
+    }
+    md.push_str("## 101 Moved paragraphs\n\n");
+    for t in moved {
+        md.push_str(&t);
+        md.push_str("\n\n");
+    }
+    md
+}
+
+struct Seeded {
+    state: kitreview::state::AppState,
+    rapporteur: kitreview::auth::AuthUser,
+    token: String,
+    module_id: i64,
+    rev1: i64,
+    cycle_gid: String,
+}
+
+/// A rapporteur, four delegations, revision 1 and a cycle with `n` comments.
+async fn seed(url: &str, n: usize) -> Seeded {
+    let state = kitreview::app::build_state(
+        &common::db_args(url),
+        &common::auth(),
+        LimitArgs::default(),
+        false,
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("state");
+    let mut users = Vec::new();
+    for (i, (name, cc)) in [
+        ("Brazil", "BR"),
+        ("Kenya", "KE"),
+        ("France", "FR"),
+        ("Egypt", "EG"),
+        ("India", "IN"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let org = accounts::create_organization(
+            &state,
+            Actor::Operator,
+            accounts::OrganizationInput {
+                name: name.to_string(),
+                short_name: name.to_string(),
+                kind: OrganizationKind::MemberState,
+                country_code: Some(cc.to_string()),
+                region: None,
+            },
+        )
+        .await
+        .expect("org");
+        users.push(
+            accounts::create_user(
+                &state,
+                Actor::Operator,
+                accounts::UserInput {
+                    email: format!("user{i}@bench.example"),
+                    display_name: format!("Delegate of {name}"),
+                    organization_id: Some(org.id),
+                    roles: vec![if i == 0 {
+                        Role::Rapporteur
+                    } else {
+                        Role::Member
+                    }],
+                    password: Some("bench password 123".into()),
+                    external_subject: None,
+                },
+            )
+            .await
+            .expect("user"),
+        );
+    }
+    let q = accounts::create_question(&state, Actor::Operator, "17-2/2", "Bench", None)
+        .await
+        .expect("question");
+    accounts::assign_rapporteur(&state, Actor::Operator, q.id, users[0].id)
+        .await
+        .expect("assign");
+    let kit = modules::create_kit(&state, Actor::Operator, q.id, "Kit", "")
+        .await
+        .expect("kit");
+    let module = modules::create_module(&state, Actor::Operator, kit.id, 1, "Bench")
+        .await
+        .expect("module");
+    let rapporteur = session::auth_user(&state, users[0].id)
+        .await
+        .expect("viewer");
+    let rev = modules::create_revision(
+        &state,
+        Actor::User(&rapporteur),
+        module.id,
+        None,
+        revision(false),
+        "bench",
+        &[],
+    )
+    .await
+    .expect("revision");
+    let now = chrono::Utc::now();
+    let cycle = cycles::open(
+        &state,
+        &rapporteur,
+        rev.id,
+        "Bench cycle",
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::days(30),
+        Visibility::Open,
+    )
+    .await
+    .expect("cycle");
+    let (sections, blocks) = {
+        let mut pooled = state.db.read().await.expect("db");
+        let mut c = pooled.conn();
+        (
+            kitreview::db::modules::sections_of(&mut c, &[rev.id])
+                .await
+                .expect("sections"),
+            kitreview::db::modules::blocks_of(&mut c, &[rev.id])
+                .await
+                .expect("blocks"),
+        )
+    };
+    // The comments go in directly, in one transaction (seeding, not measured).
+    let mut tx = state.db.begin().await.expect("tx");
+    let mut c = tx.conn();
+    for i in 0..n {
+        let b = &blocks[(i * 7) % blocks.len()];
+        let section = sections
+            .iter()
+            .find(|s| s.position == b.section_position)
+            .expect("section");
+        let kind = ["BLOCK", "QUOTE", "SECTION", "BLOCK"][i % 4];
+        let quote_start = 11 + b.section_position.to_string().len() as i64;
+        let anchor = StoredAnchor {
+            kind: kind.into(),
+            section_anchor: Some(section.anchor_id.clone()),
+            block_anchor: (kind != "SECTION").then(|| b.anchor_id.clone()),
+            quote_exact: (kind == "QUOTE").then(|| "the assessment of readiness".into()),
+            quote_start: (kind == "QUOTE").then_some(quote_start),
+            quote_end: (kind == "QUOTE").then_some(quote_start + 27),
+            doc_order: document_order(
+                Some(b.section_position as usize),
+                (kind != "SECTION").then_some(b.position as usize),
+                (kind == "QUOTE").then_some(quote_start as usize),
+            ),
+            ..Default::default()
+        };
+        let text = CommentText {
+            comment_type: ["GENERAL", "TECHNICAL", "EDITORIAL"][i % 3].into(),
+            body: format!("Comment {i}: please clarify how this indicator is measured, and by whom; « données » included."),
+            proposed_change: (i % 2 == 0).then(|| "measured with national statistics, \"as published\"".to_owned()),
+            language: Some("en".into()),
+        };
+        let number = kitreview::db::cycles::take_number(&mut c, cycle.id)
+            .await
+            .expect("number");
+        let u = &users[1 + i % 4];
+        comments_store::insert(
+            &mut c,
+            NewComment {
+                cycle_id: cycle.id,
+                revision_id: rev.id,
+                author_id: u.id,
+                organization_id: u.organization_id,
+                anchor: &anchor,
+                text: &text,
+            },
+            Start::Submitted {
+                number,
+                late: false,
+            },
+            now,
+        )
+        .await
+        .expect("comment");
+    }
+    tx.commit().await.expect("commit");
+    let token = state
+        .tokens
+        .issue(
+            users[0].id,
+            users[0].password_version,
+            Duration::from_secs(7200),
+        )
+        .expect("token")
+        .0;
+    Seeded {
+        state,
+        rapporteur,
+        token,
+        module_id: module.id,
+        rev1: rev.id,
+        cycle_gid: GlobalId::new(NodeKind::ReviewCycle, cycle.id).to_string(),
+    }
+}
+
+async fn carry(label: &str, url: &str) {
+    let s = seed(url, 10_000).await;
+    let started = Instant::now();
+    let rev2 = modules::create_revision(
+        &s.state,
+        Actor::User(&s.rapporteur),
+        s.module_id,
+        Some(s.rev1),
+        revision(true),
+        "bench",
+        &[],
+    )
+    .await
+    .expect("revision 2");
+    let took = started.elapsed();
+    let statuses: Vec<(String, i64)> = {
+        let mut pooled = s.state.db.read().await.expect("db");
+        kitreview::db::sql::Sql::new("SELECT status, COUNT(*) FROM carried_anchors WHERE revision_id = $1 GROUP BY status ORDER BY status")
+            .arg(rev2.id)
+            .fetch_all(&mut pooled.conn())
+            .await
+            .expect("statuses")
+    };
+    println!(
+        "{label}: createRevision of 1,000 blocks carrying 10,000 comments: {:.0} ms (revision {})",
+        took.as_secs_f64() * 1000.0,
+        rev2.number
+    );
+    println!("{label}: carried: {statuses:?}");
+    s.state.db.close().await;
+}
+
+async fn export(label: &str, url: &str, port: u16) {
+    let s = seed(url, 20_000).await;
+    s.state.db.close().await;
+    let http = reqwest::Client::new();
+    for file in ["comments.csv", "comments.xlsx"] {
+        let mut server = common::start_server(url, port);
+        common::wait_ready(&http, port).await;
+        let before = common::rss_kib(server.id());
+        let started = Instant::now();
+        let res = http
+            .get(format!(
+                "http://127.0.0.1:{port}/exports/cycles/{}/{file}",
+                s.cycle_gid
+            ))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .expect("export");
+        assert!(res.status().is_success(), "{}", res.status());
+        let body = res.bytes().await.expect("body");
+        let took = started.elapsed();
+        let peak = common::peak_kib(server.id());
+        println!(
+            "{label}: export {file}, 20,000 comments: {:.0} ms, {:.1} MiB; server RSS before {:.1} MiB, peak {:.1} MiB",
+            took.as_secs_f64() * 1000.0,
+            body.len() as f64 / 1048576.0,
+            before as f64 / 1024.0,
+            peak as f64 / 1024.0
+        );
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("dir");
+    let carry_db = format!("sqlite:{}", dir.path().join("carry.db").display());
+    carry("SQLite", &carry_db).await;
+    let export_db = format!("sqlite:{}", dir.path().join("export.db").display());
+    export("SQLite", &export_db, 18771).await;
+    common::with_postgres("kitreview_carry", |url| async move {
+        carry("PostgreSQL", &url).await
+    })
+    .await;
+    common::with_postgres("kitreview_export", |url| async move {
+        export("PostgreSQL", &url, 18772).await
+    })
+    .await;
+}

@@ -13,18 +13,17 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kitreview::clock::SystemClock;
 use kitreview::config::LimitArgs;
 use kitreview::db::comments::{
     self as comments_store, CommentText, NewComment, Start, StoredAnchor,
 };
-use kitreview::domain::accounts::{OrganizationKind, Role};
 use kitreview::domain::comments::document_order;
 use kitreview::domain::cycle::Visibility;
 use kitreview::domain::ids::{GlobalId, NodeKind};
-use kitreview::service::{accounts, cycles, modules, session, Actor};
+use kitreview::service::{cycles, modules, Actor};
 
 /// 100 sections of 10 paragraphs: 1,000 blocks.
 fn revision(edit: bool) -> String {
@@ -84,70 +83,25 @@ async fn seed(url: &str, n: usize) -> Seeded {
     )
     .await
     .expect("state");
-    let mut users = Vec::new();
-    for (i, (name, cc)) in [
-        ("Brazil", "BR"),
-        ("Kenya", "KE"),
-        ("France", "FR"),
-        ("Egypt", "EG"),
-        ("India", "IN"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let org = accounts::create_organization(
-            &state,
-            Actor::Operator,
-            accounts::OrganizationInput {
-                name: name.to_string(),
-                short_name: name.to_string(),
-                kind: OrganizationKind::MemberState,
-                country_code: Some(cc.to_string()),
-                region: None,
-            },
-        )
-        .await
-        .expect("org");
-        users.push(
-            accounts::create_user(
-                &state,
-                Actor::Operator,
-                accounts::UserInput {
-                    email: format!("user{i}@bench.example"),
-                    display_name: format!("Delegate of {name}"),
-                    organization_id: Some(org.id),
-                    roles: vec![if i == 0 {
-                        Role::Rapporteur
-                    } else {
-                        Role::Member
-                    }],
-                    password: Some("bench password 123".into()),
-                    external_subject: None,
-                },
-            )
-            .await
-            .expect("user"),
-        );
-    }
-    let q = accounts::create_question(&state, Actor::Operator, "17-2/2", "Bench", None)
-        .await
-        .expect("question");
-    accounts::assign_rapporteur(&state, Actor::Operator, q.id, users[0].id)
-        .await
-        .expect("assign");
-    let kit = modules::create_kit(&state, Actor::Operator, q.id, "Kit", "")
-        .await
-        .expect("kit");
-    let module = modules::create_module(&state, Actor::Operator, kit.id, 1, "Bench")
-        .await
-        .expect("module");
-    let rapporteur = session::auth_user(&state, users[0].id)
-        .await
-        .expect("viewer");
+    let common::Base {
+        users,
+        rapporteur,
+        module_id,
+    } = common::base(
+        &state,
+        &[
+            ("Brazil", "BR"),
+            ("Kenya", "KE"),
+            ("France", "FR"),
+            ("Egypt", "EG"),
+            ("India", "IN"),
+        ],
+    )
+    .await;
     let rev = modules::create_revision(
         &state,
         Actor::User(&rapporteur),
-        module.id,
+        module_id,
         None,
         revision(false),
         "bench",
@@ -234,20 +188,12 @@ async fn seed(url: &str, n: usize) -> Seeded {
         .expect("comment");
     }
     tx.commit().await.expect("commit");
-    let token = state
-        .tokens
-        .issue(
-            users[0].id,
-            users[0].password_version,
-            Duration::from_secs(7200),
-        )
-        .expect("token")
-        .0;
+    let token = common::token(&state, &users[0]);
     Seeded {
         state,
         rapporteur,
         token,
-        module_id: module.id,
+        module_id,
         rev1: rev.id,
         cycle_gid: GlobalId::new(NodeKind::ReviewCycle, cycle.id).to_string(),
     }

@@ -7,49 +7,20 @@
 //! that carried GraphQL errors (must be 0), the server's resident memory, and
 //! checks that the submitted comments are numbered 1..N without gaps.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 use kitreview::clock::SystemClock;
-use kitreview::config::{AuthArgs, DbArgs, ExternalUserClaim, LimitArgs};
-use kitreview::db::SqliteSync;
-use kitreview::domain::accounts::{OrganizationKind, Role};
+use kitreview::config::LimitArgs;
 use kitreview::domain::comments::{AnchorKind, CommentType};
 use kitreview::domain::cycle::Visibility;
 use kitreview::domain::ids::{GlobalId, NodeKind};
 use kitreview::service::comments::{self as comments, AnchorInput, TextInput};
-use kitreview::service::{accounts, cycles, modules, session, Actor};
-
-const SECRET: &str = "bench-secret-that-is-at-least-32-bytes!!";
-
-fn auth() -> AuthArgs {
-    AuthArgs {
-        jwt_secret: Some(SECRET.parse().expect("infallible")),
-        jwt_issuer: "kitreview".into(),
-        jwt_audience: "kitreview".into(),
-        token_ttl: Duration::from_secs(3600),
-        jwt_leeway_secs: 30,
-        external_issuer: None,
-        external_audience: None,
-        external_algorithm: None,
-        external_public_key_file: None,
-        external_jwks_file: None,
-        external_user_claim: ExternalUserClaim::Email,
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-    }
-}
-
-fn db_args(url: &str) -> DbArgs {
-    DbArgs {
-        database_url: url.into(),
-        db_max_connections: 16,
-        sqlite_synchronous: SqliteSync::Full,
-        db_busy_timeout: Duration::from_secs(10),
-    }
-}
+use kitreview::service::{cycles, modules, session, Actor};
 
 /// 40 sections of 5 paragraphs.
 fn revision() -> String {
@@ -76,70 +47,27 @@ struct Seeded {
 /// comments (blocks, quotes, sections) and 750 replies.
 async fn seed(url: &str) -> Seeded {
     let state = kitreview::app::build_state(
-        &db_args(url),
-        &auth(),
+        &common::db_args(url),
+        &common::auth(),
         LimitArgs::default(),
         false,
         Arc::new(SystemClock),
     )
     .await
     .expect("state");
-    let mut users = Vec::new();
-    for (i, (name, cc)) in [
-        ("Kenya", "KE"),
-        ("France", "FR"),
-        ("Brazil", "BR"),
-        ("Egypt", "EG"),
-        ("India", "IN"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let org = accounts::create_organization(
-            &state,
-            Actor::Operator,
-            accounts::OrganizationInput {
-                name: name.to_string(),
-                short_name: name.to_string(),
-                kind: OrganizationKind::MemberState,
-                country_code: Some(cc.to_string()),
-                region: None,
-            },
-        )
-        .await
-        .expect("org");
-        let u = accounts::create_user(
-            &state,
-            Actor::Operator,
-            accounts::UserInput {
-                email: format!("delegate{i}@bench.example"),
-                display_name: format!("Delegate of {name}"),
-                organization_id: Some(org.id),
-                roles: vec![if i == 0 {
-                    Role::Rapporteur
-                } else {
-                    Role::Member
-                }],
-                password: Some("bench password 123".into()),
-                external_subject: None,
-            },
-        )
-        .await
-        .expect("user");
-        users.push(u);
-    }
-    let q = accounts::create_question(&state, Actor::Operator, "17-2/2", "Bench", None)
-        .await
-        .expect("question");
-    accounts::assign_rapporteur(&state, Actor::Operator, q.id, users[0].id)
-        .await
-        .expect("assign");
-    let kit = modules::create_kit(&state, Actor::Operator, q.id, "Kit", "")
-        .await
-        .expect("kit");
-    let module = modules::create_module(&state, Actor::Operator, kit.id, 1, "Bench")
-        .await
-        .expect("module");
+    let common::Base {
+        users, module_id, ..
+    } = common::base(
+        &state,
+        &[
+            ("Kenya", "KE"),
+            ("France", "FR"),
+            ("Brazil", "BR"),
+            ("Egypt", "EG"),
+            ("India", "IN"),
+        ],
+    )
+    .await;
     let viewers: Vec<_> = {
         let mut v = Vec::new();
         for u in &users {
@@ -150,7 +78,7 @@ async fn seed(url: &str) -> Seeded {
     let rev = modules::create_revision(
         &state,
         Actor::User(&viewers[0]),
-        module.id,
+        module_id,
         None,
         revision(),
         "bench",
@@ -213,51 +141,13 @@ async fn seed(url: &str) -> Seeded {
                 .expect("reply");
         }
     }
-    let tokens = users
-        .iter()
-        .map(|u| {
-            state
-                .tokens
-                .issue(u.id, u.password_version, Duration::from_secs(7200))
-                .expect("token")
-                .0
-        })
-        .collect();
+    let tokens = users.iter().map(|u| common::token(&state, u)).collect();
     state.db.close().await;
     Seeded {
         cycle_gid: GlobalId::new(NodeKind::ReviewCycle, cycle.id).to_string(),
         revision_gid: GlobalId::new(NodeKind::Revision, rev.id).to_string(),
         tokens,
     }
-}
-
-fn start_server(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kitreview"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            url,
-        ])
-        .env("KITREVIEW_JWT_SECRET", SECRET)
-        .env("KITREVIEW_LOG", "warn")
-        .env("KITREVIEW_DB_MAX_CONNECTIONS", "16")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the release server")
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 const CYCLE_PAGE: &str = "query CyclePage($c: ID!, $r: ID!) { revision: node(id: $r) { ... on Revision { number sections { anchorId clause title blocks { anchorId kind text } } commentCounts { sectionAnchorId count } } } cycle: node(id: $c) { ... on ReviewCycle { title status closesAt comments(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id number type typeCode state body proposedChange late anchor { kind sectionAnchorId blockAnchorId quote { exact start end } } author { displayName } organization { shortName countryCode } viewerCanEdit replies(first: 10) { totalCount nodes { body author { displayName } organization { shortName } } } } } } } }";
@@ -318,7 +208,7 @@ fn summary(out: &str) -> String {
 
 async fn run(label: &str, url: &str, port: u16) {
     let seeded = seed(url).await;
-    let mut server = start_server(url, port);
+    let mut server = common::start_server(url, port);
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
@@ -328,7 +218,7 @@ async fn run(label: &str, url: &str, port: u16) {
     let dir = tempfile::tempdir().expect("dir");
     let page_body = serde_json::json!({ "query": CYCLE_PAGE, "variables": { "c": seeded.cycle_gid, "r": seeded.revision_gid } }).to_string();
     let page = wrk_script(dir.path(), "page", &page_body, &seeded.tokens[1]);
-    let idle = rss_kib(server.id());
+    let idle = common::rss_kib(server.id());
     let out = wrk(&page, port, 10);
     println!(
         "{label}: cycle page (40x5 blocks, 100 of 500 comments, replies): {}",
@@ -337,7 +227,7 @@ async fn run(label: &str, url: &str, port: u16) {
     println!(
         "{label}: server RSS idle {} MiB, after the page load {} MiB",
         idle / 1024,
-        rss_kib(server.id()) / 1024
+        common::rss_kib(server.id()) / 1024
     );
     let submit_body =
         serde_json::json!({ "query": SUBMIT, "variables": { "c": seeded.cycle_gid } }).to_string();
@@ -346,14 +236,14 @@ async fn run(label: &str, url: &str, port: u16) {
     println!("{label}: submitComment: {}", summary(&out));
     println!(
         "{label}: server RSS after submissions {} MiB",
-        rss_kib(server.id()) / 1024
+        common::rss_kib(server.id()) / 1024
     );
     let _ = server.kill();
     let _ = server.wait();
     // Gap-free: numbers are exactly 1..N.
     let state = kitreview::app::build_state(
-        &db_args(url),
-        &auth(),
+        &common::db_args(url),
+        &common::auth(),
         LimitArgs::default(),
         false,
         Arc::new(SystemClock),
@@ -382,23 +272,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite:{}", dir.path().join("page.db").display());
     run("SQLite", &url, 18761).await;
-    let pg = std::env::var("BENCH_POSTGRES_URL").or_else(|_| std::env::var("TEST_POSTGRES_URL"));
-    if let Ok(admin) = pg {
-        use sqlx::Connection as _;
-        let name = format!("kitreview_page_{}", std::process::id());
-        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("postgres");
-        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create");
-        let mut u = url::Url::parse(&admin).expect("url");
-        u.set_path(&format!("/{name}"));
-        run("PostgreSQL", u.as_str(), 18762).await;
-        let _ = sqlx::Executor::execute(
-            &mut conn,
-            format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
-        )
-        .await;
-    } else {
-        println!("(set BENCH_POSTGRES_URL to benchmark PostgreSQL too)");
-    }
+    common::with_postgres("kitreview_page", |url| async move {
+        run("PostgreSQL", &url, 18762).await
+    })
+    .await;
 }

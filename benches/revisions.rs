@@ -4,11 +4,13 @@
 //! `cargo bench --bench revisions` (SQLite); with `BENCH_POSTGRES_URL` (or
 //! `TEST_POSTGRES_URL`) set, PostgreSQL too. Prints median and p95 per case.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kitreview::clock::SystemClock;
-use kitreview::config::{AuthArgs, DbArgs, ExternalUserClaim, LimitArgs};
+use kitreview::config::{DbArgs, LimitArgs};
 use kitreview::db::SqliteSync;
 use kitreview::domain::accounts::{OrganizationKind, Role};
 use kitreview::domain::diff::{self, DiffBlock, DiffInput, DiffSection};
@@ -17,28 +19,6 @@ use kitreview::domain::ids::{GlobalId, NodeKind};
 use kitreview::service::{accounts, modules, Actor};
 use kitreview::state::AppState;
 use serde_json::{json, Value};
-
-fn auth() -> AuthArgs {
-    AuthArgs {
-        jwt_secret: Some(
-            "bench-secret-that-is-at-least-32-bytes!!"
-                .parse()
-                .expect("infallible"),
-        ),
-        jwt_issuer: "kitreview".into(),
-        jwt_audience: "kitreview".into(),
-        token_ttl: Duration::from_secs(3600),
-        jwt_leeway_secs: 30,
-        external_issuer: None,
-        external_audience: None,
-        external_algorithm: None,
-        external_public_key_file: None,
-        external_jwks_file: None,
-        external_user_claim: ExternalUserClaim::Email,
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-    }
-}
 
 /// A draft of about `bytes` bytes: numbered sections of ten paragraphs.
 fn draft(bytes: usize, seed: &str) -> String {
@@ -116,9 +96,10 @@ async fn setup(url: &str) -> Bench {
         body_limit_bytes: 16 * 1024 * 1024,
         ..LimitArgs::default()
     };
-    let state = kitreview::app::build_state(&db, &auth(), limits, false, Arc::new(SystemClock))
-        .await
-        .expect("state");
+    let state =
+        kitreview::app::build_state(&db, &common::auth(), limits, false, Arc::new(SystemClock))
+            .await
+            .expect("state");
     let org = accounts::create_organization(
         &state,
         Actor::Operator,
@@ -315,23 +296,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
     run("SQLite", &url).await;
-    let pg = std::env::var("BENCH_POSTGRES_URL").or_else(|_| std::env::var("TEST_POSTGRES_URL"));
-    if let Ok(admin) = pg {
-        use sqlx::Connection as _;
-        let name = format!("kitreview_bench_{}", std::process::id());
-        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("postgres");
-        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
-        let mut u = url::Url::parse(&admin).expect("url");
-        u.set_path(&format!("/{name}"));
-        run("PostgreSQL", u.as_str()).await;
-        let _ = sqlx::Executor::execute(
-            &mut conn,
-            format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
-        )
-        .await;
-    } else {
-        println!("(set BENCH_POSTGRES_URL to benchmark PostgreSQL too)");
-    }
+    common::with_postgres("kitreview_bench", |url| async move {
+        run("PostgreSQL", &url).await
+    })
+    .await;
 }

@@ -127,3 +127,81 @@ where
     )
     .await;
 }
+
+/// What every benchmark starts from: one organization and user per country
+/// (the first user a rapporteur of the question), a question, a kit, a module.
+pub struct Base {
+    pub users: Vec<kitreview::db::accounts::UserRow>,
+    pub rapporteur: kitreview::auth::AuthUser,
+    pub module_id: i64,
+}
+
+pub async fn base(state: &kitreview::state::AppState, countries: &[(&str, &str)]) -> Base {
+    use kitreview::domain::accounts::{OrganizationKind, Role};
+    use kitreview::service::{accounts, modules, session, Actor};
+    let mut users = Vec::new();
+    for (i, (name, cc)) in countries.iter().enumerate() {
+        let org = accounts::create_organization(
+            state,
+            Actor::Operator,
+            accounts::OrganizationInput {
+                name: name.to_string(),
+                short_name: name.to_string(),
+                kind: OrganizationKind::MemberState,
+                country_code: Some(cc.to_string()),
+                region: None,
+            },
+        )
+        .await
+        .expect("org");
+        users.push(
+            accounts::create_user(
+                state,
+                Actor::Operator,
+                accounts::UserInput {
+                    email: format!("user{i}@bench.example"),
+                    display_name: format!("Delegate of {name}"),
+                    organization_id: Some(org.id),
+                    roles: vec![if i == 0 {
+                        Role::Rapporteur
+                    } else {
+                        Role::Member
+                    }],
+                    password: Some("bench password 123".into()),
+                    external_subject: None,
+                },
+            )
+            .await
+            .expect("user"),
+        );
+    }
+    let q = accounts::create_question(state, Actor::Operator, "17-2/2", "Bench", None)
+        .await
+        .expect("question");
+    accounts::assign_rapporteur(state, Actor::Operator, q.id, users[0].id)
+        .await
+        .expect("assign");
+    let kit = modules::create_kit(state, Actor::Operator, q.id, "Kit", "")
+        .await
+        .expect("kit");
+    let module = modules::create_module(state, Actor::Operator, kit.id, 1, "Bench")
+        .await
+        .expect("module");
+    let rapporteur = session::auth_user(state, users[0].id)
+        .await
+        .expect("viewer");
+    Base {
+        users,
+        rapporteur,
+        module_id: module.id,
+    }
+}
+
+/// A bearer token for a user.
+pub fn token(state: &kitreview::state::AppState, u: &kitreview::db::accounts::UserRow) -> String {
+    state
+        .tokens
+        .issue(u.id, u.password_version, Duration::from_secs(7200))
+        .expect("token")
+        .0
+}

@@ -6,13 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use kitreview::domain::accounts::Role;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::common::{code, t0, Backend, TestServer, PASSWORD};
-
-const REV1: &str = include_str!("../../src/demo/content/egov-module1-rev1.md");
+use crate::common::committee::{Committee, REV1};
+use crate::common::{code, t0, Backend};
 
 /// Paragraphs of revision 1 that revision 2 ([`rev2`]) keeps, moves, edits or deletes.
 const P_EXACT: &str = "The policy dimension examines whether the country has the strategies";
@@ -44,91 +42,18 @@ fn rev2() -> String {
     format!("{}\n", edited[..cut].trim_end())
 }
 
-struct Fx {
-    s: TestServer,
-    admin: String,
-    admin_id: String,
-    rapporteur: String,
-    rapporteur_id: String,
-    /// A rapporteur of another question.
-    other_rapporteur: String,
-    kenya: String,
-    kenya2: String,
-    france: String,
-    kenya_org: String,
-    france_org: String,
-    kit: Value,
-    module: String,
-    revision: String,
+/// The shared committee, with this file's helpers.
+struct Fx(Committee);
+
+impl std::ops::Deref for Fx {
+    type Target = Committee;
+    fn deref(&self) -> &Committee {
+        &self.0
+    }
 }
 
 async fn setup(b: Backend) -> Option<Fx> {
-    let s = TestServer::start(b).await?;
-    let admin = s.secretariat().await;
-    s.org("Brazil", Some("BR")).await;
-    let kenya_org = s.org("Kenya", Some("KE")).await;
-    let france_org = s.org("France", Some("FR")).await;
-    let rapp = s
-        .user("rapporteur@example.br", "Brazil", &[Role::Member])
-        .await;
-    let rapp2 = s.user("other@example.br", "Brazil", &[Role::Member]).await;
-    s.user("wanjiru@example.ke", "Kenya", &[Role::Member]).await;
-    s.user("otieno@example.ke", "Kenya", &[Role::Member]).await;
-    s.user("elodie@example.fr", "France", &[Role::Member]).await;
-    let create_q = "mutation($c: String!) { createQuestion(input: {code: $c, title: \"e-services\"}) { question { id } } }";
-    let assign = "mutation($q: ID!, $u: ID!) { assignRapporteur(input: {questionId: $q, userId: $u}) { user { id } } }";
-    let q = s.ok(Some(&admin), create_q, json!({ "c": "17-2/2" })).await["createQuestion"]
-        ["question"]["id"]
-        .clone();
-    let q2 = s.ok(Some(&admin), create_q, json!({ "c": "18-2/2" })).await["createQuestion"]
-        ["question"]["id"]
-        .clone();
-    s.ok(Some(&admin), assign, json!({ "q": q, "u": rapp }))
-        .await;
-    s.ok(Some(&admin), assign, json!({ "q": q2, "u": rapp2 }))
-        .await;
-    let rapporteur = s.login("rapporteur@example.br", PASSWORD).await;
-    let kit = s.ok(Some(&rapporteur), "mutation($q: ID!) { createKit(input: {questionId: $q, title: \"e-Government\"}) { kit { id } } }", json!({ "q": q })).await
-        ["createKit"]["kit"]["id"].clone();
-    let module = s.ok(Some(&rapporteur), "mutation($k: ID!) { createModule(input: {kitId: $k, number: 1, title: \"Readiness\"}) { module { id } } }", json!({ "k": kit })).await
-        ["createModule"]["module"]["id"].as_str().expect("module").to_owned();
-    let revision = s
-        .ok(
-            Some(&rapporteur),
-            CREATE_REVISION,
-            json!({ "i": { "moduleId": module, "markdown": REV1, "summary": "first" } }),
-        )
-        .await["createRevision"]["revision"]["id"]
-        .as_str()
-        .expect("revision")
-        .to_owned();
-    let viewer_id = |t: String| {
-        let s = &s;
-        async move {
-            s.ok(Some(&t), "{ viewer { id } }", json!({})).await["viewer"]["id"]
-                .as_str()
-                .expect("viewer")
-                .to_owned()
-        }
-    };
-    let admin_id = viewer_id(admin.clone()).await;
-    let rapporteur_id = viewer_id(rapporteur.clone()).await;
-    Some(Fx {
-        other_rapporteur: s.login("other@example.br", PASSWORD).await,
-        kenya: s.login("wanjiru@example.ke", PASSWORD).await,
-        kenya2: s.login("otieno@example.ke", PASSWORD).await,
-        france: s.login("elodie@example.fr", PASSWORD).await,
-        s,
-        admin,
-        admin_id,
-        rapporteur,
-        rapporteur_id,
-        kenya_org,
-        france_org,
-        kit,
-        module,
-        revision,
-    })
+    Committee::start(b).await.map(Fx)
 }
 
 const OPEN: &str =

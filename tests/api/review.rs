@@ -2,69 +2,24 @@
 //! visibility on every read path, threads, late comments, N+1, and who may do what.
 
 use chrono::Duration;
-use kitreview::domain::accounts::Role;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::common::{code, t0, Backend, TestServer, PASSWORD};
+use crate::common::committee::Committee;
+use crate::common::{code, t0, Backend};
 
-const REV1: &str = include_str!("../../src/demo/content/egov-module1-rev1.md");
+/// The shared committee, with this file's helpers.
+struct Review(Committee);
 
-struct Review {
-    s: TestServer,
-    rapporteur: String,
-    admin: String,
-    kenya: String,
-    kenya2: String,
-    france: String,
-    france_org: String,
-    kenya_org: String,
-    module: String,
-    revision: String,
+impl std::ops::Deref for Review {
+    type Target = Committee;
+    fn deref(&self) -> &Committee {
+        &self.0
+    }
 }
 
 async fn setup(b: Backend) -> Option<Review> {
-    let s = TestServer::start(b).await?;
-    let admin = s.secretariat().await;
-    s.org("Brazil", Some("BR")).await;
-    let kenya_org = s.org("Kenya", Some("KE")).await;
-    let france_org = s.org("France", Some("FR")).await;
-    let rapp = s
-        .user("rapporteur@example.br", "Brazil", &[Role::Member])
-        .await;
-    s.user("wanjiru@example.ke", "Kenya", &[Role::Member]).await;
-    s.user("otieno@example.ke", "Kenya", &[Role::Member]).await;
-    s.user("elodie@example.fr", "France", &[Role::Member]).await;
-    let q = s.ok(Some(&admin), r#"mutation { createQuestion(input: {code: "17-2/2", title: "e-services"}) { question { id } } }"#, json!({})).await
-        ["createQuestion"]["question"]["id"].clone();
-    s.ok(Some(&admin), "mutation($q: ID!, $u: ID!) { assignRapporteur(input: {questionId: $q, userId: $u}) { user { id } } }", json!({ "q": q, "u": rapp })).await;
-    let rapporteur = s.login("rapporteur@example.br", PASSWORD).await;
-    let kit = s.ok(Some(&rapporteur), "mutation($q: ID!) { createKit(input: {questionId: $q, title: \"e-Government\"}) { kit { id } } }", json!({ "q": q })).await
-        ["createKit"]["kit"]["id"].clone();
-    let module = s.ok(Some(&rapporteur), "mutation($k: ID!) { createModule(input: {kitId: $k, number: 1, title: \"Readiness\"}) { module { id } } }", json!({ "k": kit })).await
-        ["createModule"]["module"]["id"].as_str().expect("module").to_owned();
-    let revision = s
-        .ok(
-            Some(&rapporteur),
-            "mutation($m: ID!, $md: String!) { createRevision(input: {moduleId: $m, markdown: $md, summary: \"first\"}) { revision { id } } }",
-            json!({ "m": module, "md": REV1 }),
-        )
-        .await["createRevision"]["revision"]["id"]
-        .as_str()
-        .expect("revision")
-        .to_owned();
-    Some(Review {
-        kenya: s.login("wanjiru@example.ke", PASSWORD).await,
-        kenya2: s.login("otieno@example.ke", PASSWORD).await,
-        france: s.login("elodie@example.fr", PASSWORD).await,
-        s,
-        rapporteur,
-        admin,
-        france_org,
-        kenya_org,
-        module,
-        revision,
-    })
+    Committee::start(b).await.map(Review)
 }
 
 const OPEN: &str = "mutation($i: OpenReviewCycleInput!) { openReviewCycle(input: $i) { cycle { id status visibility opensAt closesAt } } }";

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod committee;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

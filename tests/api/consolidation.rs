@@ -2116,20 +2116,7 @@ async fn concurrent_decisions_keep_one_history(b: Backend) {
     let Some(f) = setup(b).await else { return };
     let f = &f;
     let cycle = f.open_now("OPEN").await;
-    let send = |token: String, vars: Value| {
-        let (url, http) = (f.s.url("/graphql"), f.s.http.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(token)
-                .json(&json!({ "query": SET, "variables": vars }))
-                .send()
-                .await
-                .expect("request")
-                .json::<Value>()
-                .await
-                .expect("JSON")
-        })
-    };
+    let send = |token: String, vars: Value| f.s.spawn_gql(&token, SET, vars);
 
     let a = f.on_document(&f.kenya, &cycle, "A").await;
     let tasks: Vec<_> = (0..12)
@@ -2170,20 +2157,7 @@ async fn concurrent_duplicates_form_no_loop(b: Backend) {
     let Some(f) = setup(b).await else { return };
     let f = &f;
     let cycle = f.open_now("OPEN").await;
-    let send = |token: String, vars: Value| {
-        let (url, http) = (f.s.url("/graphql"), f.s.http.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(token)
-                .json(&json!({ "query": SET, "variables": vars }))
-                .send()
-                .await
-                .expect("request")
-                .json::<Value>()
-                .await
-                .expect("JSON")
-        })
-    };
+    let send = |token: String, vars: Value| f.s.spawn_gql(&token, SET, vars);
 
     for round in 0..5 {
         let x = f.on_document(&f.kenya, &cycle, &format!("x{round}")).await;

@@ -604,20 +604,8 @@ async fn numbers_are_gap_free_under_concurrency(b: Backend) {
     ];
     let mut tasks = Vec::new();
     for i in 0..100 {
-        let url = r.s.url("/graphql");
-        let http = r.s.http.clone();
-        let token = tokens[i % tokens.len()].clone();
-        let cycle = cycle.clone();
-        tasks.push(tokio::spawn(async move {
-            let res = http
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({ "query": SUBMIT, "variables": { "i": { "cycleId": cycle, "anchor": { "kind": "DOCUMENT" }, "type": "GENERAL", "body": format!("comment {i}") } } }))
-                .send()
-                .await
-                .expect("request");
-            res.json::<Value>().await.expect("json")
-        }));
+        let vars = json!({ "i": { "cycleId": cycle, "anchor": { "kind": "DOCUMENT" }, "type": "GENERAL", "body": format!("comment {i}") } });
+        tasks.push(r.s.spawn_gql(&tokens[i % tokens.len()], SUBMIT, vars));
     }
     let mut numbers = Vec::new();
     for t in tasks {

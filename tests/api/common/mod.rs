@@ -316,6 +316,27 @@ impl TestServer {
         (status, body)
     }
 
+    /// POST a GraphQL operation from a task of its own (for concurrent calls); the JSON body.
+    pub fn spawn_gql(
+        &self,
+        token: &str,
+        query: &'static str,
+        variables: Value,
+    ) -> tokio::task::JoinHandle<Value> {
+        let (url, http, token) = (self.url("/graphql"), self.http.clone(), token.to_owned());
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .expect("request")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        })
+    }
+
     /// Like [`gql`](Self::gql) but panics on any error; returns `data`.
     pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let body = self.gql(token, query, variables).await;

@@ -539,7 +539,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             Visibility::Sealed,
         )
         .await?;
-        comments_service::submit_new(
+        let unep_capacity = comments_service::submit_new(
             state,
             &unep,
             cycle.id,
@@ -552,7 +552,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             ),
         )
         .await?;
-        comments_service::submit_new(
+        let kenya_eeri = comments_service::submit_new(
             state,
             &kenya,
             cycle.id,
@@ -565,7 +565,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             ),
         )
         .await?;
-        comments_service::submit_new(
+        let france_terms = comments_service::submit_new(
             state,
             &france,
             cycle.id,
@@ -649,7 +649,15 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             &rapporteur,
             cycle.id,
             eenv.id,
-            [moved.id, scored.id, bands.id, bands_again.id],
+            Eenv {
+                unep_capacity: unep_capacity.id,
+                kenya_eeri: kenya_eeri.id,
+                france_terms: france_terms.id,
+                moved: moved.id,
+                scored: scored.id,
+                bands: bands.id,
+                bands_again: bands_again.id,
+            },
         )
         .await?;
     }
@@ -663,6 +671,17 @@ const EENV_MOVED: &str = "Not every component is equally relevant to every count
 const EENV_SCORED: &str = "Each indicator is scored on a scale from 0 to 4.";
 const EENV_BANDS: &str = "For ease of communication, the results may be presented in broad bands";
 
+/// The comments of the e-Environment cycle.
+struct Eenv {
+    unep_capacity: i64,
+    kenya_eeri: i64,
+    france_terms: i64,
+    moved: i64,
+    scored: i64,
+    bands: i64,
+    bands_again: i64,
+}
+
 /// Dispositions for every comment of the closed e-Environment cycle, the cycle
 /// consolidated, and revision 2 published: its comments carried forward
 /// EXACT (unchanged text), MOVED (a paragraph moved to 2.2), FUZZY (a
@@ -672,34 +691,10 @@ async fn consolidate_eenv(
     rapporteur: &crate::auth::AuthUser,
     cycle_id: i64,
     module_id: i64,
-    [moved, scored, bands, bands_again]: [i64; 4],
+    ids: Eenv,
 ) -> AppResult<()> {
     use crate::domain::disposition::DispositionKind as K;
     use crate::service::consolidation::{self as consolidation, DispositionInput};
-    let all = {
-        let mut pooled = state.db.read().await?;
-        let v = crate::db::comments::Visible {
-            viewer_id: rapporteur.id,
-            viewer_org: rapporteur.organization_id,
-            all_cycles: vec![cycle_id],
-            sealed_cycles: vec![],
-        };
-        let page = crate::domain::page::Page {
-            limit: 100,
-            after: None,
-            before: None,
-            from_end: false,
-        };
-        crate::db::comments::list(
-            &mut pooled.conn(),
-            &v,
-            &Default::default(),
-            crate::db::comments::CommentOrder::Number,
-            &page,
-        )
-        .await?
-        .0
-    };
     let decide = |id: i64, kind: K, rationale: Option<&str>, dup: Option<i64>| DispositionInput {
         comment_id: id,
         kind,
@@ -707,38 +702,35 @@ async fn consolidate_eenv(
         duplicate_of_id: dup,
         addressed_in_revision_id: None,
     };
-    let mut inputs = Vec::new();
-    for c in &all {
-        inputs.push(match c.id {
-            id if id == moved => decide(id, K::Accepted, None, None),
-            id if id == scored => decide(
-                id,
-                K::AcceptedInPrinciple,
-                Some("Clause 3.1 now says who scores the indicators, in other words."),
-                None,
-            ),
-            id if id == bands => decide(id, K::Accepted, None, None),
-            id if id == bands_again => decide(
-                id,
-                K::Duplicate,
-                Some("Same request as Kenya's."),
-                Some(bands),
-            ),
-            id if c.anchor_kind == AnchorKind::Document.as_str() => decide(
-                id,
-                K::Noted,
-                Some("The French version is prepared by the ITU translation service."),
-                None,
-            ),
-            id if c.anchor_kind == AnchorKind::Section.as_str() => decide(
-                id,
-                K::Rejected,
-                Some("Environmental data infrastructure is already part of the data group in 2.2."),
-                None,
-            ),
-            id => decide(id, K::Accepted, None, None),
-        });
-    }
+    let inputs = [
+        decide(
+            ids.unep_capacity,
+            K::Rejected,
+            Some("Environmental data infrastructure is already part of the data group in 2.2."),
+            None,
+        ),
+        decide(ids.kenya_eeri, K::Accepted, None, None),
+        decide(
+            ids.france_terms,
+            K::Noted,
+            Some("The French version is prepared by the ITU translation service."),
+            None,
+        ),
+        decide(ids.moved, K::Accepted, None, None),
+        decide(
+            ids.scored,
+            K::AcceptedInPrinciple,
+            Some("Clause 3.1 now says who scores the indicators, in other words."),
+            None,
+        ),
+        decide(ids.bands, K::Accepted, None, None),
+        decide(
+            ids.bands_again,
+            K::Duplicate,
+            Some("Same request as Kenya's."),
+            Some(ids.bands),
+        ),
+    ];
     consolidation::set_dispositions(state, rapporteur, &inputs, true).await?;
     consolidation::mark_consolidated(state, rapporteur, cycle_id).await?;
     let rev1 = {
@@ -775,7 +767,7 @@ async fn consolidate_eenv(
         Some(rev1.id),
         rev2,
         "Revision 2: dispositions of the first review applied (2.1 paragraph moved to 2.2, scoring in 3.1, bands removed).",
-        &[moved, scored, bands],
+        &[ids.moved, ids.scored, ids.bands],
     )
     .await?;
     Ok(())

@@ -233,8 +233,8 @@ impl<'a> Carrier<'a> {
             ..p
         };
         match hit {
-            Some((j, CarryStatus::Exact | CarryStatus::Moved, _)) => {
-                let p = self.at_block(j, hit.map_or(CarryStatus::Moved, |h| h.1), 1.0);
+            Some((j, status @ (CarryStatus::Exact | CarryStatus::Moved), _)) => {
+                let p = self.at_block(j, status, 1.0);
                 let len = q.exact.chars().count();
                 with_quote(p, (q.start, q.start + len))
             }

@@ -9,7 +9,9 @@ use super::context::CtxExt;
 use super::loaders::required;
 use super::modules::{Block, Content, Revision, Section};
 use super::node::{decode_id, ids};
-use super::review::{visible_comment, Comment, CycleIdInput, ReviewCycle, ReviewCyclePayload};
+use super::review::{
+    parse, visible_comment, Comment, CycleIdInput, ReviewCycle, ReviewCyclePayload,
+};
 use crate::db::comments::CommentRow;
 use crate::db::consolidation::{
     self as store, CarriedFilter, CarriedRow, ChangeRow, DispositionRow,
@@ -56,14 +58,6 @@ pub enum CarryStatus {
     Fuzzy,
     /// The text is gone: the comment falls back to its section, or to the document.
     Orphaned,
-}
-
-fn parse<T: std::str::FromStr>(s: &str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    Ok(s.parse::<T>()
-        .map_err(|e| AppError::internal(anyhow::anyhow!("bad stored value: {e}")))?)
 }
 
 /// The disposition of a comment, when the viewer may see it.

@@ -110,7 +110,8 @@ impl From<CommentOrderBy> for CommentOrder {
     }
 }
 
-fn parse<T: std::str::FromStr>(s: &str) -> AppResult<T>
+/// A value read back from storage; a bad one is a broken invariant (INTERNAL).
+pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> AppResult<T>
 where
     T::Err: std::fmt::Display,
 {

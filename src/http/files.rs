@@ -2,8 +2,6 @@
 //! import of a delegation's comments template. Bearer token as for GraphQL;
 //! the same visibility rules. Errors use GraphQL's error shape.
 
-use std::io::Write;
-
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -268,11 +266,7 @@ async fn xlsx(s: &HttpState, table: &Table) -> Result<Vec<u8>, AppError> {
             break;
         }
     }
-    let mut out = Vec::new();
-    book.save_to_writer(std::io::Cursor::new(&mut out))
-        .map_err(x)?;
-    let _ = out.flush();
-    Ok(out)
+    book.save_to_buffer().map_err(x)
 }
 
 /// `POST /imports/cycles/{id}/comments`: a CSV or XLSX comments template.

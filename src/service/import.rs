@@ -14,13 +14,12 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use super::comments::{closed, cycle_of, submit_in, window, AnchorInput, TextInput};
-use super::table::{kind_label, GENERAL};
+use super::table::{block_labels, clause_label, GENERAL};
 use crate::auth::AuthUser;
 use crate::db::comments::CommentRow;
 use crate::db::modules as modules_store;
 use crate::domain::comments::{self as rules, AnchorKind, CommentType};
 use crate::domain::cycle::Window;
-use crate::domain::document::BlockKind;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -376,23 +375,14 @@ pub async fn import(
         blocks: HashMap::new(),
     };
     for s in &sections {
-        let key = if s.clause.is_empty() {
-            &s.title
-        } else {
-            &s.clause
-        };
         places
             .clauses
-            .entry(norm_clause(key))
+            .entry(norm_clause(clause_label(s)))
             .or_insert((s.anchor_id.clone(), s.position));
     }
-    let mut counters: HashMap<(i64, &str), usize> = HashMap::new();
-    for b in &blocks {
-        let kind = kind_label(BlockKind::parse(&b.kind).unwrap_or(BlockKind::Paragraph));
-        let n = counters.entry((b.section_position, kind)).or_default();
-        *n += 1;
+    for (b, label) in blocks.iter().zip(block_labels(&blocks)) {
         places.blocks.insert(
-            (b.section_position, format!("{kind} {n}").to_lowercase()),
+            (b.section_position, label.to_lowercase()),
             b.anchor_id.clone(),
         );
     }

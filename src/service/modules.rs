@@ -404,34 +404,27 @@ async fn addressed_between(
         return Ok(Vec::new());
     }
     let comments = crate::db::comments::by_ids(c, &ids).await?;
-    let side = |rev: i64| {
-        let own: std::collections::HashMap<i64, Option<String>> = comments
-            .iter()
-            .filter(|k| k.revision_id == rev)
-            .map(|k| (k.id, k.block_anchor.clone()))
-            .collect();
-        (rev, own)
-    };
-    let (from_id, from_own) = side(from.id);
-    let (to_id, to_own) = side(to.id);
-    let from_carried = crate::db::consolidation::carried_of(c, from_id, &ids).await?;
-    let to_carried = crate::db::consolidation::carried_of(c, to_id, &ids).await?;
-    let block_in = |own: &std::collections::HashMap<i64, Option<String>>,
-                    carried: &[crate::db::consolidation::CarriedRow],
-                    id: i64| {
-        own.get(&id).cloned().flatten().or_else(|| {
+    let from_carried = crate::db::consolidation::carried_of(c, from.id, &ids).await?;
+    let to_carried = crate::db::consolidation::carried_of(c, to.id, &ids).await?;
+    // A comment's block in a revision: its own anchor there, else its projection.
+    let block_in = |k: &crate::db::comments::CommentRow,
+                    rev: i64,
+                    carried: &[crate::db::consolidation::CarriedRow]| {
+        if k.revision_id == rev {
+            k.block_anchor.clone()
+        } else {
             carried
                 .iter()
-                .find(|r| r.comment_id == id)
+                .find(|r| r.comment_id == k.id)
                 .and_then(|r| r.block_anchor.clone())
-        })
+        }
     };
     Ok(comments
         .iter()
         .map(|k| Addressed {
             comment_id: k.id,
-            from_block: block_in(&from_own, &from_carried, k.id),
-            to_block: block_in(&to_own, &to_carried, k.id),
+            from_block: block_in(k, from.id, &from_carried),
+            to_block: block_in(k, to.id, &to_carried),
         })
         .collect())
 }

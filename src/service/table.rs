@@ -11,7 +11,7 @@ use crate::db::accounts as accounts_store;
 use crate::db::comments::{self as comments_store, CommentFilter, CommentOrder, Visible};
 use crate::db::consolidation as store;
 use crate::db::cycles::{self as cycles_store, CycleRow};
-use crate::db::modules as modules_store;
+use crate::db::modules::{self as modules_store, BlockRow, SectionRow};
 use crate::db::Conn;
 use crate::domain::accounts::OrganizationKind;
 use crate::domain::comments::{AnchorKind, CommentType};
@@ -93,30 +93,44 @@ pub fn kind_label(kind: BlockKind) -> &'static str {
     }
 }
 
+/// What the Clause column calls a section: its number, else its title.
+pub fn clause_label(s: &SectionRow) -> &str {
+    if s.clause.is_empty() {
+        &s.title
+    } else {
+        &s.clause
+    }
+}
+
+/// What the location column calls each block, in order: its kind and its rank
+/// among the blocks of that kind in its section ("Paragraph 2").
+pub fn block_labels(blocks: &[BlockRow]) -> Vec<String> {
+    let mut counters: HashMap<(i64, &'static str), usize> = HashMap::new();
+    blocks
+        .iter()
+        .map(|b| {
+            let kind = kind_label(BlockKind::parse(&b.kind).unwrap_or(BlockKind::Paragraph));
+            let n = counters.entry((b.section_position, kind)).or_default();
+            *n += 1;
+            format!("{kind} {n}")
+        })
+        .collect()
+}
+
 async fn labels(c: &mut Conn<'_>, revision_id: i64) -> AppResult<Labels> {
     let sections = modules_store::sections_of(c, &[revision_id]).await?;
     let blocks = modules_store::blocks_of(c, &[revision_id]).await?;
-    let mut counters: HashMap<(i64, &'static str), usize> = HashMap::new();
-    let mut block_labels = HashMap::with_capacity(blocks.len());
-    for b in &blocks {
-        let kind = kind_label(BlockKind::parse(&b.kind).unwrap_or(BlockKind::Paragraph));
-        let n = counters.entry((b.section_position, kind)).or_default();
-        *n += 1;
-        block_labels.insert(b.anchor_id.clone(), format!("{kind} {n}"));
-    }
+    let labels = block_labels(&blocks);
     Ok(Labels {
         clauses: sections
-            .into_iter()
-            .map(|s| {
-                let label = if s.clause.is_empty() {
-                    s.title
-                } else {
-                    s.clause
-                };
-                (s.anchor_id, label)
-            })
+            .iter()
+            .map(|s| (s.anchor_id.clone(), clause_label(s).to_owned()))
             .collect(),
-        blocks: block_labels,
+        blocks: blocks
+            .into_iter()
+            .zip(labels)
+            .map(|(b, l)| (b.anchor_id, l))
+            .collect(),
     })
 }
 

@@ -46,6 +46,7 @@ pub async fn build_state(
         token_ttl: auth.token_ttl,
         limits,
         trust_forwarded_for,
+        live: crate::live::Hub::new(),
     }))
 }
 
@@ -56,13 +57,24 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let schema = crate::graphql::build(&state.limits);
-    let router = crate::http::router(state.clone(), schema);
+    let live = state.live.start(&state).await?;
+    let sockets = crate::http::ws::Sockets::default();
+    let router = crate::http::router(state.clone(), schema, sockets.clone());
+    let closing = sockets.clone();
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Live connections are told first (1001), then requests in flight finish.
+        closing.shut_down(std::time::Duration::from_secs(5)).await;
+    })
     .await?;
+    sockets.shut_down(std::time::Duration::from_secs(5)).await;
+    for task in live {
+        task.abort();
+    }
     state.db.close().await;
     Ok(())
 }

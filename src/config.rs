@@ -222,6 +222,15 @@ pub struct LimitArgs {
     /// Serve schema introspection (GraphiQL needs it).
     #[arg(long, env = "KITREVIEW_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+    /// How long a WebSocket client has to send `connection_init` (else closed with 4408).
+    #[arg(long, env = "KITREVIEW_WS_INIT_TIMEOUT", value_parser = parse_duration, default_value = "3s")]
+    pub ws_init_timeout: Duration,
+    /// Most subscriptions running at once on one WebSocket connection.
+    #[arg(long, env = "KITREVIEW_WS_MAX_SUBSCRIPTIONS", default_value_t = 50)]
+    pub ws_max_subscriptions: usize,
+    /// Most WebSocket connections served at once by this instance.
+    #[arg(long, env = "KITREVIEW_WS_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub ws_max_connections: usize,
 }
 
 impl Default for LimitArgs {
@@ -234,6 +243,9 @@ impl Default for LimitArgs {
             max_markdown_bytes: 2 * 1024 * 1024,
             max_upload_bytes: 4 * 1024 * 1024,
             introspection: true,
+            ws_init_timeout: Duration::from_secs(3),
+            ws_max_subscriptions: 50,
+            ws_max_connections: 10_000,
         }
     }
 }

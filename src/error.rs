@@ -30,6 +30,10 @@ pub enum AppError {
     /// Too many attempts; the client should wait `retry_after_secs`.
     #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    /// The service cannot do this now; trying again later may work (a live
+    /// subscription that may have missed events, a limit on open work).
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything unexpected. Logged with its cause chain, shown as `INTERNAL`.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -72,6 +76,7 @@ impl AppError {
             AppError::Conflict(_) => "CONFLICT",
             AppError::CycleClosed(_) => "CYCLE_CLOSED",
             AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Unavailable(_) => "UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }

@@ -23,6 +23,8 @@ pub struct Inner {
     pub limits: LimitArgs,
     /// Take the client address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// Live updates: where committed events are fanned out to subscribers.
+    pub live: crate::live::Hub,
 }
 
 impl AppState {

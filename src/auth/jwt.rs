@@ -313,6 +313,18 @@ impl TokenService {
     }
 }
 
+/// When a token expires: its `exp` claim, read without checking the signature,
+/// so only for a token that [`TokenService::verify`] has accepted.
+pub fn expires_at(token: &str) -> Option<DateTime<Utc>> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    DateTime::from_timestamp(claims.get("exp")?.as_i64()?, 0)
+}
+
 /// 128 random bits, hex.
 fn uuid_like() -> String {
     use rand::RngCore;

@@ -6,7 +6,7 @@ use crate::domain::accounts::{Role, RoleSet};
 use crate::error::{AppError, AppResult};
 
 /// A signed-in, active user, as loaded for this request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthUser {
     pub id: i64,
     pub organization_id: i64,

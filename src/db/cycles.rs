@@ -213,3 +213,21 @@ pub async fn lock(c: &mut Conn<'_>, id: i64) -> AppResult<Option<CycleRow>> {
     .fetch_optional(c)
     .await
 }
+
+/// Cycles that opened or closed in `(after, until]`, by the clock alone.
+pub async fn turning_between(
+    c: &mut Conn<'_>,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> AppResult<Vec<CycleRow>> {
+    Sql::new(concat!(
+        "SELECT ",
+        cycle_cols!(),
+        " FROM review_cycles WHERE (opens_at > $1 AND opens_at <= $2) \
+         OR (closes_at > $1 AND closes_at <= $2) ORDER BY id"
+    ))
+    .arg(after)
+    .arg(until)
+    .fetch_all(c)
+    .await
+}

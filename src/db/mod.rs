@@ -25,6 +25,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use tokio::sync::broadcast;
+
+use crate::domain::events::Event;
 use crate::error::{AppError, AppResult};
 
 /// Which database engine a [`Db`] talks to.
@@ -62,7 +65,13 @@ pub enum SqliteSync {
 pub struct Db {
     pools: Pools,
     statements: Arc<AtomicU64>,
+    /// Committed events, for this process's live updates (SQLite; on
+    /// PostgreSQL they arrive through `LISTEN`, from every instance).
+    committed: broadcast::Sender<Arc<Vec<Event>>>,
 }
+
+/// The PostgreSQL channel events are sent on.
+pub const EVENTS_CHANNEL: &str = "kitreview_events";
 
 #[derive(Clone)]
 enum Pools {
@@ -127,9 +136,12 @@ impl PooledConn {
 }
 
 /// A write transaction of either database. Dropped without [`Tx::commit`], it rolls back.
+/// Events raised in it are published when, and only if, it commits.
 pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
+    events: Vec<Event>,
+    committed: broadcast::Sender<Arc<Vec<Event>>>,
 }
 
 enum TxInner {
@@ -149,10 +161,35 @@ impl Tx {
         }
     }
 
-    pub async fn commit(self) -> AppResult<()> {
+    /// Raise an event, published if the transaction commits.
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// Commit. On PostgreSQL the events go out with `pg_notify` inside the
+    /// transaction, so every instance gets them exactly when the change is
+    /// visible; on SQLite they are handed to this process once committed.
+    pub async fn commit(mut self) -> AppResult<()> {
+        let events = std::mem::take(&mut self.events);
         match self.inner {
-            TxInner::Sqlite(t) => t.commit().await?,
-            TxInner::Postgres(t) => t.commit().await?,
+            TxInner::Sqlite(t) => {
+                t.commit().await?;
+                if !events.is_empty() {
+                    // No receiver (no live updates running) is not an error.
+                    let _ = self.committed.send(Arc::new(events));
+                }
+            }
+            TxInner::Postgres(mut t) => {
+                for payload in crate::domain::events::encode_batches(&events) {
+                    self.statements.fetch_add(1, Ordering::Relaxed);
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(EVENTS_CHANNEL)
+                        .bind(payload)
+                        .execute(&mut *t)
+                        .await?;
+                }
+                t.commit().await?
+            }
         }
         Ok(())
     }
@@ -233,6 +270,20 @@ impl Db {
         Self {
             pools,
             statements: Arc::new(AtomicU64::new(0)),
+            committed: broadcast::channel(1024).0,
+        }
+    }
+
+    /// Events committed through this pool, in commit order (see [`Tx::commit`]).
+    pub fn committed_events(&self) -> broadcast::Receiver<Arc<Vec<Event>>> {
+        self.committed.subscribe()
+    }
+
+    /// The PostgreSQL pool, for `LISTEN`.
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pools {
+            Pools::Postgres(p) => Some(p),
+            Pools::Sqlite { .. } => None,
         }
     }
 
@@ -281,6 +332,8 @@ impl Db {
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
+            events: Vec::new(),
+            committed: self.committed.clone(),
         })
     }
 

@@ -42,6 +42,7 @@ pub mod comments;
 pub mod cycle;
 pub mod diff;
 pub mod disposition;
+pub mod events;
 pub mod document;
 pub mod ids;
 pub mod modules;

@@ -10,7 +10,8 @@ use crate::state::AppState;
 /// Everything a request carries into the schema.
 pub struct RequestData {
     pub viewer: Viewer,
-    pub loaders: Loaders,
+    /// Shared with a subscription's event stream, which resets it per event.
+    pub loaders: std::sync::Arc<Loaders>,
     /// The client's address, for sign-in throttling.
     pub client_addr: Option<std::net::IpAddr>,
 }

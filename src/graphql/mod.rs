@@ -5,6 +5,7 @@ pub mod connection;
 pub mod consolidation;
 pub mod context;
 pub mod errors;
+pub mod live;
 pub mod loaders;
 pub mod modules;
 pub mod node;
@@ -12,7 +13,7 @@ pub mod questions;
 pub mod review;
 pub mod session;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::config::LimitArgs;
 
@@ -46,10 +47,10 @@ pub(crate) fn maybe<T>(m: async_graphql::MaybeUndefined<T>) -> Option<Option<T>>
 }
 
 /// The schema type.
-pub type KitSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type KitSchema = Schema<Query, Mutation, live::Subscription>;
 
-fn builder(limits: &LimitArgs) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    let b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder(limits: &LimitArgs) -> SchemaBuilder<Query, Mutation, live::Subscription> {
+    let b = Schema::build(Query::default(), Mutation::default(), live::Subscription)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_query_complexity)
         .limit_recursive_depth(64)

@@ -28,6 +28,7 @@ fn status_of(e: &AppError) -> StatusCode {
         AppError::Validation { .. } => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) | AppError::CycleClosed(_) => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -9,6 +9,7 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ServerError, Variables};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -274,7 +275,7 @@ async fn execute(
     };
     let request = request.data(s.app.clone()).data(RequestData {
         viewer,
-        loaders: Loaders::new(&s.app.db, viewer_org),
+        loaders: std::sync::Arc::new(Loaders::new(&s.app.db, viewer_org)),
         client_addr: Some(client_ip(peer, &headers, s.app.trust_forwarded_for)),
     });
     let response = s.schema.execute(request).await;
@@ -379,13 +380,25 @@ pub async fn post(
     }
 }
 
-/// `GET /graphql`: GraphiQL for a browser, else a query (never a mutation).
+/// `GET /graphql`: a WebSocket (graphql-transport-ws) when asked to upgrade,
+/// GraphiQL for a browser, else a query (never a mutation).
 pub async fn get(
     State(s): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let upgrade = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        return match ws {
+            Ok(ws) => super::ws::upgrade(s, ws, peer),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let raw = raw.unwrap_or_default();
     if media::wants_html(accept) && !raw.contains("query=") {

@@ -3,6 +3,7 @@
 pub mod files;
 pub mod graphql;
 pub mod media;
+pub mod ws;
 
 use std::net::SocketAddr;
 
@@ -22,12 +23,17 @@ use crate::state::AppState;
 pub struct HttpState {
     pub app: AppState,
     pub schema: KitSchema,
+    pub sockets: ws::Sockets,
 }
 
 /// The whole HTTP surface.
-pub fn router(app: AppState, schema: KitSchema) -> Router {
+pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router {
     let limits = app.limits.clone();
-    let state = HttpState { app, schema };
+    let state = HttpState {
+        app,
+        schema,
+        sockets,
+    };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(healthz))

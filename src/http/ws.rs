@@ -1,0 +1,539 @@
+//! GraphQL over WebSocket: the graphql-transport-ws protocol (the one the npm
+//! `graphql-ws` client speaks), at `GET /graphql` with an `Upgrade` header.
+//!
+//! - The token comes in `connection_init`'s payload, as `{"authorization":
+//!   "Bearer <token>"}` (or `{"token": "<token>"}`); none, or a bad one, closes
+//!   the socket with 4403. Without `connection_init` within the init timeout:
+//!   4408. A second `connection_init`: 4429. `subscribe` before the ack: 4401.
+//!   A message that is not one of the protocol's: 4400. A `subscribe` whose id
+//!   is already running: 4409. Close reasons stay within 123 bytes.
+//! - While connected, the token's expiry, the account's deactivation or any
+//!   change to its roles closes the socket with 4403.
+//! - At most `--ws-max-subscriptions` run at once per connection; one more is
+//!   refused with an `error` message (code TOO_MANY_SUBSCRIPTIONS) and the
+//!   connection stays.
+//! - On graceful shutdown every socket is closed with 1001.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::Variables;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde_json::{json, Map, Value};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::HttpState;
+use crate::auth::{AuthUser, Viewer};
+use crate::error::AppError;
+use crate::graphql::context::RequestData;
+use crate::graphql::errors;
+use crate::graphql::loaders::Loaders;
+use crate::service::session;
+
+/// The only subprotocol served.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// The protocol's close codes.
+pub mod close {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const INTERNAL: u16 = 1011;
+    pub const INVALID_MESSAGE: u16 = 4400;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const FORBIDDEN: u16 = 4403;
+    pub const SUBPROTOCOL_NOT_ACCEPTABLE: u16 = 4406;
+    pub const INIT_TIMEOUT: u16 = 4408;
+    pub const DUPLICATE_SUBSCRIBER: u16 = 4409;
+    pub const TOO_MANY_INIT: u16 = 4429;
+}
+
+/// The WebSocket side of the server: shutdown, connection count, tasks.
+#[derive(Clone, Default)]
+pub struct Sockets {
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    open: Arc<AtomicUsize>,
+}
+
+impl Sockets {
+    /// Close every socket with 1001 and wait (up to `grace`) for them to go.
+    pub async fn shut_down(&self, grace: std::time::Duration) {
+        self.shutdown.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some WebSocket connections did not close in time");
+        }
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+}
+
+/// The largest close reason a WebSocket control frame allows.
+const MAX_REASON: usize = 123;
+
+fn reason(text: &str) -> String {
+    if text.len() <= MAX_REASON {
+        return text.to_owned();
+    }
+    let mut end = MAX_REASON;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// Upgrade `GET /graphql`.
+pub fn upgrade(s: HttpState, ws: WebSocketUpgrade, peer: SocketAddr) -> Response {
+    let sockets = s.sockets.clone();
+    if sockets.open() >= s.app.limits.ws_max_connections {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many live connections; try again later\n",
+        )
+            .into_response();
+    }
+    let ws = ws
+        .protocols([PROTOCOL])
+        .max_message_size(s.app.limits.body_limit_bytes);
+    let accepted = ws.selected_protocol().is_some();
+    ws.on_upgrade(move |socket| {
+        let tracker = sockets.tracker.clone();
+        tracker.track_future(async move {
+            sockets.open.fetch_add(1, Ordering::Relaxed);
+            let mut conn = Connection::new(s, socket, peer);
+            if accepted {
+                conn.run().await;
+            } else {
+                conn.close(
+                    close::SUBPROTOCOL_NOT_ACCEPTABLE,
+                    "Subprotocol not acceptable: use graphql-transport-ws",
+                )
+                .await;
+            }
+            conn.stop_all();
+            sockets.open.fetch_sub(1, Ordering::Relaxed);
+        })
+    })
+}
+
+/// A message from a subscription's task to the socket.
+struct Out {
+    id: String,
+    generation: u64,
+    text: String,
+    /// The subscription is over after this message.
+    last: bool,
+}
+
+struct Signed {
+    user: Arc<AuthUser>,
+    token: String,
+    expires: Option<chrono::DateTime<Utc>>,
+}
+
+struct Connection {
+    s: HttpState,
+    socket: WebSocket,
+    peer: SocketAddr,
+    init_received: bool,
+    signed: Option<Signed>,
+    subs: HashMap<String, (u64, AbortHandle)>,
+    generation: u64,
+    out_tx: mpsc::Sender<Out>,
+    out_rx: mpsc::Receiver<Out>,
+}
+
+/// Why the loop ends: a close frame to send, or nothing (the peer left).
+type Close = Option<(u16, String)>;
+
+fn invalid(detail: &str) -> Close {
+    Some((
+        close::INVALID_MESSAGE,
+        format!("Invalid message received: {detail}"),
+    ))
+}
+
+impl Connection {
+    fn new(s: HttpState, socket: WebSocket, peer: SocketAddr) -> Self {
+        let (out_tx, out_rx) = mpsc::channel(256);
+        Self {
+            s,
+            socket,
+            peer,
+            init_received: false,
+            signed: None,
+            subs: HashMap::new(),
+            generation: 0,
+            out_tx,
+            out_rx,
+        }
+    }
+
+    async fn close(&mut self, code: u16, text: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason(text).into(),
+        };
+        let _ = self.socket.send(Message::Close(Some(frame))).await;
+    }
+
+    fn stop_all(&mut self) {
+        for (_, (_, task)) in self.subs.drain() {
+            task.abort();
+        }
+    }
+
+    async fn send_json(&mut self, v: &Value) -> bool {
+        self.socket
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .is_ok()
+    }
+
+    async fn run(&mut self) {
+        let init_deadline = tokio::time::Instant::now() + self.s.app.limits.ws_init_timeout;
+        let shutdown = self.s.sockets.shutdown.clone();
+        let mut accounts = self.s.app.live.subscribe_accounts();
+        let outcome: Close = loop {
+            let expiry = self.expiry();
+            tokio::select! {
+                () = shutdown.cancelled() => {
+                    break Some((close::GOING_AWAY, "Server shutting down".into()));
+                }
+                () = tokio::time::sleep_until(init_deadline), if self.signed.is_none() => {
+                    break Some((close::INIT_TIMEOUT, "Connection initialisation timeout".into()));
+                }
+                () = tokio::time::sleep_until(expiry), if self.signed.is_some() => {
+                    break Some((close::FORBIDDEN, "Forbidden: the token has expired; sign in again".into()));
+                }
+                changed = accounts.recv(), if self.signed.is_some() => {
+                    let mine = match changed {
+                        Ok(user_id) => self.signed.as_ref().is_some_and(|s| s.user.id == user_id),
+                        Err(broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(broadcast::error::RecvError::Closed) => false,
+                    };
+                    if mine {
+                        if let Some(c) = self.recheck_account().await {
+                            break Some(c);
+                        }
+                    }
+                }
+                Some(out) = self.out_rx.recv() => {
+                    let current = self.subs.get(&out.id).is_some_and(|(g, _)| *g == out.generation);
+                    if !current {
+                        continue;
+                    }
+                    if out.last {
+                        self.subs.remove(&out.id);
+                    }
+                    if self.socket.send(Message::Text(out.text.into())).await.is_err() {
+                        break None;
+                    }
+                }
+                msg = self.socket.recv() => {
+                    let outcome = match msg {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Binary(_))) => invalid("binary frames are not part of the protocol"),
+                        Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+                    };
+                    if outcome.is_some() {
+                        break outcome;
+                    }
+                }
+            }
+        };
+        self.stop_all();
+        if let Some((code, text)) = outcome {
+            self.close(code, &text).await;
+        }
+    }
+
+    /// When the token stops being valid (far away when it has no expiry).
+    fn expiry(&self) -> tokio::time::Instant {
+        let far = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
+        let Some(exp) = self.signed.as_ref().and_then(|s| s.expires) else {
+            return far;
+        };
+        let left = (exp - Utc::now()).to_std().unwrap_or_default();
+        tokio::time::Instant::now() + left
+    }
+
+    /// The account changed: check the token again. Deactivated, or its roles,
+    /// organization or rapporteur assignments changed: the connection ends
+    /// (its subscriptions were filtered by what the account was).
+    async fn recheck_account(&mut self) -> Close {
+        let signed = self.signed.as_ref()?;
+        match session::authenticate(&self.s.app, &signed.token).await {
+            Ok(user) if user == *signed.user => None,
+            Ok(_) => Some((
+                close::FORBIDDEN,
+                "Forbidden: the account's roles changed; connect again".into(),
+            )),
+            Err(AppError::Unauthenticated(m)) => Some((close::FORBIDDEN, format!("Forbidden: {m}"))),
+            Err(e) => {
+                tracing::error!(error = ?e, "cannot re-check a live connection's account");
+                Some((close::INTERNAL, "Internal error".into()))
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Close {
+        let Ok(Value::Object(msg)) = serde_json::from_str::<Value>(text) else {
+            return invalid("not a JSON object");
+        };
+        let Some(Value::String(ty)) = msg.get("type") else {
+            return invalid("no `type`");
+        };
+        match ty.as_str() {
+            "connection_init" => self.on_init(msg.get("payload")).await,
+            "ping" => {
+                let mut pong = json!({ "type": "pong" });
+                if let Some(p @ Value::Object(_)) = msg.get("payload") {
+                    pong["payload"] = p.clone();
+                }
+                if self.send_json(&pong).await {
+                    None
+                } else {
+                    Some((close::GOING_AWAY, String::new()))
+                }
+            }
+            "pong" => None,
+            "subscribe" => self.on_subscribe(&msg).await,
+            "complete" => {
+                let Some(Value::String(id)) = msg.get("id") else {
+                    return invalid("`complete` needs an `id`");
+                };
+                if let Some((_, task)) = self.subs.remove(id) {
+                    task.abort();
+                }
+                None
+            }
+            other => invalid(&format!("unexpected type `{}`", reason_part(other))),
+        }
+    }
+
+    async fn on_init(&mut self, payload: Option<&Value>) -> Close {
+        if self.init_received {
+            return Some((close::TOO_MANY_INIT, "Too many initialisation requests".into()));
+        }
+        self.init_received = true;
+        let payload = match payload {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return invalid("the `connection_init` payload must be an object"),
+        };
+        let token = ["authorization", "Authorization", "token"]
+            .iter()
+            .find_map(|k| payload.get(*k).and_then(Value::as_str))
+            .map(|t| {
+                t.strip_prefix("Bearer ")
+                    .or_else(|| t.strip_prefix("bearer "))
+                    .unwrap_or(t)
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Some((
+                close::FORBIDDEN,
+                "Forbidden: send {\"authorization\": \"Bearer <token>\"} in connection_init".into(),
+            ));
+        };
+        match session::authenticate(&self.s.app, &token).await {
+            Ok(user) => {
+                self.signed = Some(Signed {
+                    user: Arc::new(user),
+                    expires: crate::auth::jwt::expires_at(&token),
+                    token,
+                });
+                if self.send_json(&json!({ "type": "connection_ack" })).await {
+                    None
+                } else {
+                    Some((close::GOING_AWAY, String::new()))
+                }
+            }
+            Err(AppError::Unauthenticated(m)) => Some((close::FORBIDDEN, format!("Forbidden: {m}"))),
+            Err(e) => {
+                tracing::error!(error = ?e, "authentication failed");
+                Some((close::INTERNAL, "Internal error".into()))
+            }
+        }
+    }
+
+    async fn on_subscribe(&mut self, msg: &Map<String, Value>) -> Close {
+        let Some(signed) = &self.signed else {
+            return Some((close::UNAUTHORIZED, "Unauthorized".into()));
+        };
+        let user = signed.user.clone();
+        let id = match msg.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => id.clone(),
+            _ => return invalid("`subscribe` needs a non-empty string `id`"),
+        };
+        let Some(Value::Object(payload)) = msg.get("payload") else {
+            return invalid("`subscribe` needs a `payload` object");
+        };
+        let Some(Value::String(query)) = payload.get("query") else {
+            return invalid("`subscribe` needs `payload.query`, a string");
+        };
+        let operation_name = match payload.get("operationName") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(n)) => Some(n.clone()),
+            Some(_) => return invalid("`operationName` must be a string"),
+        };
+        let variables = match payload.get("variables") {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(v.clone()),
+            Some(_) => return invalid("`variables` must be an object"),
+        };
+        if !matches!(
+            payload.get("extensions"),
+            None | Some(Value::Null) | Some(Value::Object(_))
+        ) {
+            return invalid("`extensions` must be an object");
+        }
+        if self.subs.contains_key(&id) {
+            return Some((
+                close::DUPLICATE_SUBSCRIBER,
+                format!("Subscriber for {} already exists", reason_part(&id)),
+            ));
+        }
+        let max = self.s.app.limits.ws_max_subscriptions;
+        if self.subs.len() >= max {
+            let refusal = json!({
+                "type": "error",
+                "id": id,
+                "payload": [{
+                    "message": format!("at most {max} subscriptions may run at once on one connection"),
+                    "extensions": { "code": "TOO_MANY_SUBSCRIPTIONS" }
+                }]
+            });
+            return if self.send_json(&refusal).await {
+                None
+            } else {
+                Some((close::GOING_AWAY, String::new()))
+            };
+        }
+        let doc = match async_graphql::parser::parse_query(query) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let refusal = json!({
+                    "type": "error",
+                    "id": id,
+                    "payload": [{ "message": e.to_string(), "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }]
+                });
+                return if self.send_json(&refusal).await {
+                    None
+                } else {
+                    Some((close::GOING_AWAY, String::new()))
+                };
+            }
+        };
+        let is_subscription = match (&doc.operations, operation_name.as_deref()) {
+            (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Subscription,
+            (DocumentOperations::Multiple(ops), Some(n)) => ops
+                .get(n)
+                .is_some_and(|op| op.node.ty == OperationType::Subscription),
+            (DocumentOperations::Multiple(_), None) => false,
+        };
+        let mut request = async_graphql::Request::new(query.clone());
+        if let Some(n) = operation_name {
+            request = request.operation_name(n);
+        }
+        if let Some(v) = variables {
+            request = request.variables(Variables::from_json(v));
+        }
+        request.set_parsed_query(doc);
+        let request = request.data(self.s.app.clone()).data(RequestData {
+            loaders: Arc::new(Loaders::new(&self.s.app.db, user.organization_id)),
+            viewer: Viewer::User(user),
+            client_addr: Some(self.peer.ip()),
+        });
+        self.generation += 1;
+        let generation = self.generation;
+        let task = tokio::spawn(run_operation(
+            self.s.clone(),
+            request,
+            id.clone(),
+            generation,
+            is_subscription,
+            self.out_tx.clone(),
+        ));
+        self.subs.insert(id, (generation, task.abort_handle()));
+        None
+    }
+}
+
+/// At most 60 bytes of client text inside a close reason.
+fn reason_part(s: &str) -> String {
+    let mut end = s.len().min(60);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+/// Execute one operation and send its results: `next` per result, then
+/// `complete`; a request that fails before execution gets one `error`.
+async fn run_operation(
+    s: HttpState,
+    request: async_graphql::Request,
+    id: String,
+    generation: u64,
+    is_subscription: bool,
+    out: mpsc::Sender<Out>,
+) {
+    let send = |text: String, last: bool| {
+        out.send(Out {
+            id: id.clone(),
+            generation,
+            text,
+            last,
+        })
+    };
+    let mut stream = s.schema.execute_stream(request);
+    let mut first = true;
+    while let Some(mut response) = stream.next().await {
+        for e in &mut response.errors {
+            errors::classify(e);
+        }
+        let before_execution = first
+            && response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        first = false;
+        if before_execution {
+            let payload = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+            let _ = send(
+                json!({ "type": "error", "id": id, "payload": payload }).to_string(),
+                true,
+            )
+            .await;
+            return;
+        }
+        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+        let msg = json!({ "type": "next", "id": id, "payload": payload }).to_string();
+        if send(msg, false).await.is_err() {
+            return;
+        }
+        if !is_subscription {
+            break;
+        }
+    }
+    let _ = send(json!({ "type": "complete", "id": id }).to_string(), true).await;
+}

@@ -1,0 +1,357 @@
+//! Live updates: committed events, from this instance or (on PostgreSQL, by
+//! `LISTEN`) from every instance, and the clock's own cycle openings and
+//! closings, loaded once per instance and fanned out to the subscribers.
+//!
+//! Events carry ids only. The dispatcher loads the rows they name in one batch
+//! (so 1,000 subscribers cost one set of reads, not 1,000) and each subscriber
+//! decides with the same rules as every read path whether it may see them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::auth::AuthUser;
+use crate::db::accounts::{self as accounts_store, OrganizationRow, UserRow};
+use crate::db::comments::{self as comments_store, CommentRow, ReplyRow};
+use crate::db::cycles::{self as cycles_store, CycleRow};
+use crate::db::modules::{self as modules_store, ModuleRow, RevisionRow};
+use crate::db::EVENTS_CHANNEL;
+use crate::domain::cycle::CycleStatus;
+use crate::domain::events::{decode_batch, Event, EventKind};
+use crate::domain::disposition;
+use crate::error::AppResult;
+use crate::service::comments::{can_see, scope_for};
+use crate::state::AppState;
+
+/// How often the clock is checked for cycles opening or closing.
+const TICK: Duration = Duration::from_millis(100);
+/// Events waiting for a slow subscriber before it is told it missed some.
+const BUFFER: usize = 8192;
+
+/// An event with the rows it names, as this instance read them.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub event: Event,
+    pub module: Option<ModuleRow>,
+    pub cycle: Option<CycleRow>,
+    /// The question of the cycle's (or the module's) kit.
+    pub question_id: Option<i64>,
+    pub comment: Option<CommentRow>,
+    pub reply: Option<ReplyRow>,
+    pub revision: Option<RevisionRow>,
+    pub author: Option<UserRow>,
+    pub organization: Option<OrganizationRow>,
+}
+
+impl Delivered {
+    /// The cycle's status at `now`.
+    pub fn cycle_status(&self, now: DateTime<Utc>) -> Option<CycleStatus> {
+        self.cycle.as_ref().map(|c| c.period().status(now))
+    }
+
+    /// May `user` receive this event at `now`? The rules of every read path:
+    /// comments (and their replies) by the cycle's scope, dispositions only
+    /// to managers until the cycle closes; cycle and revision news to all.
+    pub fn visible_to(&self, user: &AuthUser, now: DateTime<Utc>) -> bool {
+        match self.event.kind {
+            EventKind::AccountChanged => false,
+            EventKind::CycleStatusChanged => self.cycle.is_some(),
+            EventKind::RevisionPublished => self.revision.is_some(),
+            kind => {
+                let (Some(cycle), Some(comment), Some(q)) =
+                    (&self.cycle, &self.comment, self.question_id)
+                else {
+                    return false;
+                };
+                if !can_see(user, comment, scope_for(user, cycle, q, now)) {
+                    return false;
+                }
+                kind != EventKind::DispositionSet
+                    || disposition::visible(cycle.period().status(now), user.manages_question(q))
+            }
+        }
+    }
+}
+
+/// What subscribers receive.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    Event(Arc<Delivered>),
+    /// Events may have been missed (the database connection dropped): every
+    /// subscription ends with an error, and clients subscribe again.
+    Gap,
+}
+
+/// The fan-out point of one server instance.
+#[derive(Clone)]
+pub struct Hub {
+    signals: broadcast::Sender<Signal>,
+    /// Users whose account changed: their connections check it again.
+    accounts: broadcast::Sender<i64>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+enum Input {
+    Events(Arc<Vec<Event>>),
+    Gap,
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        Self {
+            signals: broadcast::channel(BUFFER).0,
+            accounts: broadcast::channel(256).0,
+        }
+    }
+
+    /// Receive every signal from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Signal> {
+        self.signals.subscribe()
+    }
+
+    /// Receive the ids of users whose account changes from now on.
+    pub fn subscribe_accounts(&self) -> broadcast::Receiver<i64> {
+        self.accounts.subscribe()
+    }
+
+    /// How many receivers are attached (subscriptions and connections).
+    pub fn receivers(&self) -> usize {
+        self.signals.receiver_count()
+    }
+
+    /// Start the dispatcher, the clock watch and (on PostgreSQL) the listener.
+    /// Returns once events can no longer be missed: on PostgreSQL, after
+    /// `LISTEN` is in place.
+    pub async fn start(&self, state: &AppState) -> anyhow::Result<Vec<JoinHandle<()>>> {
+        let (tx, rx) = mpsc::channel::<Input>(1024);
+        let mut tasks = Vec::new();
+        if let Some(pool) = state.db.postgres_pool() {
+            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(EVENTS_CHANNEL).await?;
+            tasks.push(tokio::spawn(listen(listener, tx.clone())));
+        } else {
+            tasks.push(tokio::spawn(forward_local(
+                state.db.committed_events(),
+                tx.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(watch_clock(state.clone(), tx)));
+        tasks.push(tokio::spawn(dispatch(state.clone(), self.clone(), rx)));
+        Ok(tasks)
+    }
+}
+
+/// SQLite: events committed by this process.
+async fn forward_local(mut rx: broadcast::Receiver<Arc<Vec<Event>>>, tx: mpsc::Sender<Input>) {
+    loop {
+        let input = match rx.recv().await {
+            Ok(events) => Input::Events(events),
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "live updates fell behind");
+                Input::Gap
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if tx.send(input).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// PostgreSQL: events committed by any instance.
+async fn listen(mut listener: sqlx::postgres::PgListener, tx: mpsc::Sender<Input>) {
+    loop {
+        let input = match listener.try_recv().await {
+            Ok(Some(n)) => match decode_batch(n.payload()) {
+                Ok(events) => Input::Events(Arc::new(events)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "ignoring a malformed event payload");
+                    continue;
+                }
+            },
+            Ok(None) => {
+                tracing::warn!("the LISTEN connection dropped; reconnecting");
+                Input::Gap
+            }
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "LISTEN failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Input::Gap
+            }
+        };
+        if tx.send(input).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Cycles open and close by the clock, with no write to announce it: each
+/// instance watches the clock itself (and tells its own subscribers only).
+async fn watch_clock(state: AppState, tx: mpsc::Sender<Input>) {
+    let mut last = state.clock.now();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        if now <= last {
+            last = now;
+            continue;
+        }
+        let turned = match state.db.read().await {
+            Ok(mut pooled) => cycles_store::turning_between(&mut pooled.conn(), last, now).await,
+            Err(e) => Err(e),
+        };
+        match turned {
+            Ok(cycles) => {
+                last = now;
+                if cycles.is_empty() {
+                    continue;
+                }
+                let events = cycles
+                    .iter()
+                    .map(|c| Event::cycle_status(c.module_id, c.id, now))
+                    .collect();
+                if tx.send(Input::Events(Arc::new(events))).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot check cycle deadlines"),
+        }
+    }
+}
+
+async fn dispatch(state: AppState, hub: Hub, mut rx: mpsc::Receiver<Input>) {
+    while let Some(input) = rx.recv().await {
+        match input {
+            Input::Gap => {
+                let _ = hub.signals.send(Signal::Gap);
+            }
+            Input::Events(events) => {
+                for e in events.iter().filter(|e| e.kind == EventKind::AccountChanged) {
+                    if let Some(u) = e.user_id {
+                        let _ = hub.accounts.send(u);
+                    }
+                }
+                if hub.signals.receiver_count() == 0 {
+                    continue;
+                }
+                match load(&state, &events).await {
+                    Ok(delivered) => {
+                        for d in delivered {
+                            let _ = hub.signals.send(Signal::Event(Arc::new(d)));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot load live events");
+                        let _ = hub.signals.send(Signal::Gap);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn index<T>(rows: Vec<T>, id: impl Fn(&T) -> i64) -> HashMap<i64, T> {
+    rows.into_iter().map(|r| (id(&r), r)).collect()
+}
+
+fn ids(events: &[Event], f: impl Fn(&Event) -> Option<i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = events.iter().filter_map(f).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The rows a batch of events names, in a fixed number of queries.
+async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
+    let events: Vec<Event> = events
+        .iter()
+        .filter(|e| e.kind != EventKind::AccountChanged)
+        .cloned()
+        .collect();
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pooled = state.db.read().await?;
+    let c = &mut pooled.conn();
+    let comments = index(
+        comments_store::by_ids(c, &ids(&events, |e| e.comment_id)).await?,
+        |r| r.id,
+    );
+    let replies = index(
+        comments_store::replies_by_ids(c, &ids(&events, |e| e.reply_id)).await?,
+        |r| r.id,
+    );
+    let revisions = index(
+        modules_store::revisions_by_ids(c, &ids(&events, |e| e.revision_id)).await?,
+        |r| r.id,
+    );
+    let cycle_ids = ids(&events, |e| e.cycle_id);
+    let cycles = index(cycles_store::by_ids(c, &cycle_ids).await?, |r| r.id);
+    let question_of_cycle: HashMap<i64, i64> = cycles_store::questions_of(c, &cycle_ids)
+        .await?
+        .into_iter()
+        .collect();
+    let modules = index(
+        modules_store::modules_by_ids(c, &ids(&events, |e| Some(e.module_id))).await?,
+        |r| r.id,
+    );
+    let kits = index(
+        modules_store::kits_by_ids(c, &modules.values().map(|m| m.kit_id).collect::<Vec<_>>())
+            .await?,
+        |r| r.id,
+    );
+    let authors = index(
+        accounts_store::users_by_ids(c, &comments.values().map(|r| r.author_id).collect::<Vec<_>>())
+            .await?,
+        |r| r.id,
+    );
+    let orgs = index(
+        accounts_store::organizations_by_ids(
+            c,
+            &comments.values().map(|r| r.organization_id).collect::<Vec<_>>(),
+        )
+        .await?,
+        |r| r.id,
+    );
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let comment = event.comment_id.and_then(|i| comments.get(&i).cloned());
+            let module = modules.get(&event.module_id).cloned();
+            let question_id = event
+                .cycle_id
+                .and_then(|i| question_of_cycle.get(&i).copied())
+                .or_else(|| {
+                    module
+                        .as_ref()
+                        .and_then(|m| kits.get(&m.kit_id))
+                        .map(|k| k.question_id)
+                });
+            Delivered {
+                module,
+                cycle: event.cycle_id.and_then(|i| cycles.get(&i).cloned()),
+                question_id,
+                reply: event.reply_id.and_then(|i| replies.get(&i).cloned()),
+                revision: event.revision_id.and_then(|i| revisions.get(&i).cloned()),
+                author: comment.as_ref().and_then(|r| authors.get(&r.author_id).cloned()),
+                organization: comment
+                    .as_ref()
+                    .and_then(|r| orgs.get(&r.organization_id).cloned()),
+                comment,
+                event,
+            }
+        })
+        .collect())
+}

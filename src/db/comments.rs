@@ -307,7 +307,7 @@ impl CommentOrder {
     }
 }
 
-fn filtered(sql: &mut Sql, v: &Visible, f: &CommentFilter) {
+pub(crate) fn filtered(sql: &mut Sql, v: &Visible, f: &CommentFilter) {
     sql.push(" WHERE cycle_id IN ");
     sql.bind_list(v.cycles());
     v.push(sql);

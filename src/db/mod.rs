@@ -7,11 +7,14 @@
 //! Dialect-specific SQL lives in [`dialect`].
 
 pub mod accounts;
+pub mod audit;
 pub mod comments;
 pub mod consolidation;
 pub mod cycles;
 pub mod dialect;
 pub mod modules;
+pub mod notifications;
+pub mod search;
 pub mod sql;
 pub mod throttle;
 

@@ -47,4 +47,5 @@ pub mod document;
 pub mod ids;
 pub mod modules;
 pub mod page;
+pub mod search;
 pub mod throttle;

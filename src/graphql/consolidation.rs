@@ -364,25 +364,13 @@ pub async fn carried_comments(
         .unwrap_or_default();
     let mut pooled = state.db.read().await?;
     let mut c = pooled.conn();
-    let mut visible = crate::service::comments::visible_in(&mut c, user, &cycles, now).await?;
-    if f.disposition.is_some() {
+    let visible = if f.disposition.is_some() {
         // Filtering by a disposition the viewer may not see yet would reveal it.
-        let questions: std::collections::HashMap<i64, i64> = crate::db::cycles::questions_of(
-            &mut c,
-            &cycles.iter().map(|c| c.id).collect::<Vec<_>>(),
-        )
-        .await?
-        .into_iter()
-        .collect();
-        let shown = |id: &i64| {
-            cycles.iter().find(|c| c.id == *id).is_some_and(|cy| {
-                let q = questions.get(&cy.id).copied().unwrap_or_default();
-                rules::visible(cy.period().status(now), user.manages_question(q))
-            })
-        };
-        visible.all_cycles.retain(|id| shown(id));
-        visible.sealed_cycles.retain(|id| shown(id));
-    }
+        crate::service::consolidation::visible_with_dispositions(&mut c, user, &cycles, now)
+            .await?
+    } else {
+        crate::service::comments::visible_in(&mut c, user, &cycles, now).await?
+    };
     let filter = CarriedFilter {
         status: f.status.map(|s| {
             crate::domain::carry::CarryStatus::from(s)

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::comments::visible_in;
 use super::cycles::{managed, question_of};
 use crate::auth::AuthUser;
-use crate::db::comments::{self as comments_store, CommentRow};
+use crate::db::comments::{self as comments_store, CommentRow, Visible};
 use crate::db::consolidation::{self as store, DispositionRow, ProgressGroup};
 use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules as modules_store;
@@ -361,4 +361,30 @@ fn summarize(groups: &[ProgressGroup]) -> Progress {
     p.by_type = types.into_iter().map(|(t, (n, r))| (t, n, r)).collect();
     p.by_organization = orgs.into_iter().map(|(o, (n, r))| (o, n, r)).collect();
     p
+}
+
+/// The comments `user` may see in `cycles`, limited to the cycles whose
+/// dispositions they may see: filtering by a disposition not yet shown to
+/// them would reveal it.
+pub async fn visible_with_dispositions(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    cycles: &[CycleRow],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Visible> {
+    let mut visible = super::comments::visible_in(c, user, cycles, now).await?;
+    let questions: HashMap<i64, i64> =
+        cycles_store::questions_of(c, &cycles.iter().map(|c| c.id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .collect();
+    let shown = |id: &i64| {
+        cycles.iter().find(|c| c.id == *id).is_some_and(|cy| {
+            let q = questions.get(&cy.id).copied().unwrap_or_default();
+            rules::visible(cy.period().status(now), user.manages_question(q))
+        })
+    };
+    visible.all_cycles.retain(|id| shown(id));
+    visible.sealed_cycles.retain(|id| shown(id));
+    Ok(visible)
 }

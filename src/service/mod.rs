@@ -2,12 +2,15 @@
 //! Called by the GraphQL resolvers and the command line alike.
 
 pub mod accounts;
+pub mod audit;
 pub mod carry;
 pub mod comments;
 pub mod consolidation;
 pub mod cycles;
 pub mod import;
 pub mod modules;
+pub mod notifications;
+pub mod search;
 pub mod session;
 pub mod table;
 

@@ -33,6 +33,9 @@ pub struct NewAudit {
     pub entity_kind: &'static str,
     pub entity_id: i64,
     pub question_id: Option<i64>,
+    /// When the question is not given: the module's (or the cycle's module's).
+    pub module_id: Option<i64>,
+    pub cycle_id: Option<i64>,
     pub summary: String,
     pub request_id: Option<String>,
 }
@@ -40,7 +43,10 @@ pub struct NewAudit {
 pub async fn insert(c: &mut Conn<'_>, n: NewAudit) -> AppResult<()> {
     Sql::new(
         "INSERT INTO audit_events (at, actor_id, organization_id, action, entity_kind, entity_id, \
-         question_id, summary, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         question_id, summary, request_id) VALUES ($1, $2, $3, $4, $5, $6, \
+         COALESCE($7, (SELECT k.question_id FROM modules m JOIN kits k ON k.id = m.kit_id \
+                       WHERE m.id = COALESCE($10, (SELECT module_id FROM review_cycles WHERE id = $11)))), \
+         $8, $9)",
     )
     .arg(n.at)
     .arg(n.actor_id)
@@ -51,6 +57,8 @@ pub async fn insert(c: &mut Conn<'_>, n: NewAudit) -> AppResult<()> {
     .arg(n.question_id)
     .arg(n.summary)
     .arg(n.request_id)
+    .arg(n.module_id)
+    .arg(n.cycle_id)
     .execute(c)
     .await?;
     Ok(())

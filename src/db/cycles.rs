@@ -234,7 +234,11 @@ pub async fn turning_between(
 
 /// Every cycle (a search over all of them; there are tens, not thousands).
 pub async fn all(c: &mut Conn<'_>) -> AppResult<Vec<CycleRow>> {
-    Sql::new(concat!("SELECT ", cycle_cols!(), " FROM review_cycles ORDER BY id"))
-        .fetch_all(c)
-        .await
+    Sql::new(concat!(
+        "SELECT ",
+        cycle_cols!(),
+        " FROM review_cycles ORDER BY id"
+    ))
+    .fetch_all(c)
+    .await
 }

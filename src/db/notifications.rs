@@ -112,9 +112,10 @@ pub async fn mark_read(
     ids: Option<&[i64]>,
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
-    let mut sql = Sql::new("UPDATE notifications SET read_at = $1 WHERE read_at IS NULL AND user_id = $2")
-        .arg(now)
-        .arg(user_id);
+    let mut sql =
+        Sql::new("UPDATE notifications SET read_at = $1 WHERE read_at IS NULL AND user_id = $2")
+            .arg(now)
+            .arg(user_id);
     if let Some(ids) = ids {
         sql.push(" AND id IN ");
         sql.bind_list(ids.iter().map(|i| Arg::I64(*i)));
@@ -122,7 +123,12 @@ pub async fn mark_read(
     sql.execute(c).await
 }
 
-pub async fn follow(c: &mut Conn<'_>, user_id: i64, module_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn follow(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    module_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     Sql::new(
         "INSERT INTO module_follows (user_id, module_id, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT DO NOTHING",
@@ -145,7 +151,11 @@ pub async fn unfollow(c: &mut Conn<'_>, user_id: i64, module_id: i64) -> AppResu
 }
 
 /// Which of these modules the user follows.
-pub async fn followed_among(c: &mut Conn<'_>, user_id: i64, module_ids: &[i64]) -> AppResult<Vec<i64>> {
+pub async fn followed_among(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    module_ids: &[i64],
+) -> AppResult<Vec<i64>> {
     let mut sql = Sql::new("SELECT module_id FROM module_follows WHERE user_id = $1").arg(user_id);
     sql.push(" AND module_id IN ");
     sql.bind_list(module_ids.iter().map(|i| Arg::I64(*i)));

@@ -62,7 +62,9 @@ fn matching(sql: &mut Sql, backend: Backend, q: &Query, v: &Visible, f: &SearchF
             sql.push(" FROM comment_search JOIN comments ON comments.id = comment_search.rowid");
         }
         Backend::Postgres => {
-            sql.push(" FROM comment_search JOIN comments ON comments.id = comment_search.comment_id");
+            sql.push(
+                " FROM comment_search JOIN comments ON comments.id = comment_search.comment_id",
+            );
         }
     }
     filtered(sql, v, &f.comments);

@@ -148,7 +148,8 @@ impl Query {
         self.groups
             .iter()
             .map(|g| {
-                let alts: Vec<String> = g.iter().map(|f| format!("\"{}\"", quote_free(f))).collect();
+                let alts: Vec<String> =
+                    g.iter().map(|f| format!("\"{}\"", quote_free(f))).collect();
                 format!("({})", alts.join(" OR "))
             })
             .collect::<Vec<_>>()
@@ -204,7 +205,11 @@ pub fn snippet(text: &str, query: &Query) -> Option<Snippet> {
     let to = (from + SNIPPET_WORDS).min(ws.len());
     let (start, end) = (
         if from == 0 { 0 } else { ws[from].start },
-        if to == ws.len() { text.len() } else { ws[to - 1].end },
+        if to == ws.len() {
+            text.len()
+        } else {
+            ws[to - 1].end
+        },
     );
     let lead = if start > 0 { "…" } else { "" };
     let tail = if end < text.len() { "…" } else { "" };
@@ -241,7 +246,10 @@ mod tests {
 
     #[test]
     fn elisions_are_split() {
-        let ws: Vec<&str> = words("l'état et l’administration").iter().map(|w| w.text).collect();
+        let ws: Vec<&str> = words("l'état et l’administration")
+            .iter()
+            .map(|w| w.text)
+            .collect();
         assert_eq!(ws, ["l", "état", "et", "l", "administration"]);
         let text = "l’administration";
         let w = words(text);
@@ -270,7 +278,10 @@ mod tests {
         assert!(!ts.contains('*') && !ts.contains('!'), "{ts}");
         assert!(Query::parse("  ...  !!! ").is_err());
         assert!(Query::parse(&"a".repeat(10_000)).is_err());
-        assert!(Query::parse(&"word ".repeat(20)).is_ok(), "repeated words count once");
+        assert!(
+            Query::parse(&"word ".repeat(20)).is_ok(),
+            "repeated words count once"
+        );
         let many: String = (0..20).map(|i| format!("w{i} ")).collect();
         assert!(Query::parse(&many).is_err());
     }
@@ -283,7 +294,11 @@ mod tests {
         assert_eq!(s.highlights, vec![(13, 4)]);
         let chars: Vec<char> = s.text.chars().collect();
         assert_eq!(chars[13..17].iter().collect::<String>(), "État");
-        let long = format!("{} the État here {}", "word ".repeat(40), "tail ".repeat(40));
+        let long = format!(
+            "{} the État here {}",
+            "word ".repeat(40),
+            "tail ".repeat(40)
+        );
         let s = snippet(&long, &q).expect("a match");
         assert!(s.text.starts_with('…') && s.text.ends_with('…'));
         let (at, len) = s.highlights[0];

@@ -366,8 +366,7 @@ pub async fn carried_comments(
     let mut c = pooled.conn();
     let visible = if f.disposition.is_some() {
         // Filtering by a disposition the viewer may not see yet would reveal it.
-        crate::service::consolidation::visible_with_dispositions(&mut c, user, &cycles, now)
-            .await?
+        crate::service::consolidation::visible_with_dispositions(&mut c, user, &cycles, now).await?
     } else {
         crate::service::comments::visible_in(&mut c, user, &cycles, now).await?
     };

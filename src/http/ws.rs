@@ -285,7 +285,9 @@ impl Connection {
                 close::FORBIDDEN,
                 "Forbidden: the account's roles changed; connect again".into(),
             )),
-            Err(AppError::Unauthenticated(m)) => Some((close::FORBIDDEN, format!("Forbidden: {m}"))),
+            Err(AppError::Unauthenticated(m)) => {
+                Some((close::FORBIDDEN, format!("Forbidden: {m}")))
+            }
             Err(e) => {
                 tracing::error!(error = ?e, "cannot re-check a live connection's account");
                 Some((close::INTERNAL, "Internal error".into()))
@@ -330,7 +332,10 @@ impl Connection {
 
     async fn on_init(&mut self, payload: Option<&Value>) -> Close {
         if self.init_received {
-            return Some((close::TOO_MANY_INIT, "Too many initialisation requests".into()));
+            return Some((
+                close::TOO_MANY_INIT,
+                "Too many initialisation requests".into(),
+            ));
         }
         self.init_received = true;
         let payload = match payload {
@@ -368,7 +373,9 @@ impl Connection {
                     Some((close::GOING_AWAY, String::new()))
                 }
             }
-            Err(AppError::Unauthenticated(m)) => Some((close::FORBIDDEN, format!("Forbidden: {m}"))),
+            Err(AppError::Unauthenticated(m)) => {
+                Some((close::FORBIDDEN, format!("Forbidden: {m}")))
+            }
             Err(e) => {
                 tracing::error!(error = ?e, "authentication failed");
                 Some((close::INTERNAL, "Internal error".into()))

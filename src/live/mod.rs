@@ -21,8 +21,8 @@ use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules::{self as modules_store, ModuleRow, RevisionRow};
 use crate::db::EVENTS_CHANNEL;
 use crate::domain::cycle::CycleStatus;
-use crate::domain::events::{decode_batch, Event, EventKind};
 use crate::domain::disposition;
+use crate::domain::events::{decode_batch, Event, EventKind};
 use crate::error::AppResult;
 use crate::service::comments::{can_see, scope_for};
 use crate::state::AppState;
@@ -238,7 +238,10 @@ async fn dispatch(state: AppState, hub: Hub, mut rx: mpsc::Receiver<Input>) {
                 let _ = hub.signals.send(Signal::Gap);
             }
             Input::Events(events) => {
-                for e in events.iter().filter(|e| e.kind == EventKind::AccountChanged) {
+                for e in events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::AccountChanged)
+                {
                     if let Some(u) = e.user_id {
                         let _ = hub.accounts.send(u);
                     }
@@ -313,14 +316,20 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
         |r| r.id,
     );
     let authors = index(
-        accounts_store::users_by_ids(c, &comments.values().map(|r| r.author_id).collect::<Vec<_>>())
-            .await?,
+        accounts_store::users_by_ids(
+            c,
+            &comments.values().map(|r| r.author_id).collect::<Vec<_>>(),
+        )
+        .await?,
         |r| r.id,
     );
     let orgs = index(
         accounts_store::organizations_by_ids(
             c,
-            &comments.values().map(|r| r.organization_id).collect::<Vec<_>>(),
+            &comments
+                .values()
+                .map(|r| r.organization_id)
+                .collect::<Vec<_>>(),
         )
         .await?,
         |r| r.id,
@@ -345,7 +354,9 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
                 question_id,
                 reply: event.reply_id.and_then(|i| replies.get(&i).cloned()),
                 revision: event.revision_id.and_then(|i| revisions.get(&i).cloned()),
-                author: comment.as_ref().and_then(|r| authors.get(&r.author_id).cloned()),
+                author: comment
+                    .as_ref()
+                    .and_then(|r| authors.get(&r.author_id).cloned()),
                 organization: comment
                     .as_ref()
                     .and_then(|r| orgs.get(&r.organization_id).cloned()),

@@ -1,14 +1,18 @@
 //! Secretariat administration: organizations, users, questions, rapporteurs.
 
+use super::audit::{self, Change};
 use super::{field, Actor};
 use crate::db::accounts::{
     self as store, NewOrganization, NewUser, OrganizationChanges, OrganizationRow, QuestionRow,
     UserChanges, UserRow,
 };
+use crate::db::Tx;
 use crate::domain::accounts::{
     CountryCode, DisplayName, Email, NewPassword, OrganizationKind, OrganizationName,
     OrganizationProfile, QuestionCode, Region, Role, RoleSet, ShortName, Title,
 };
+use crate::domain::events::Event;
+use crate::domain::ids::NodeKind;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -89,6 +93,17 @@ pub async fn create_organization(
             short.as_str()
         )
     })?;
+    audited(
+        &mut tx,
+        actor,
+        "organization.created",
+        (NodeKind::Organization, row.id),
+        None,
+        format!("organization {} created", row.short_name),
+        None,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -150,6 +165,17 @@ pub async fn update_organization(
         format!("an organization with short name '{short_for_msg}' already exists")
     })?
     .ok_or_else(|| AppError::not_found("organization"))?;
+    audited(
+        &mut tx,
+        actor,
+        "organization.updated",
+        (NodeKind::Organization, row.id),
+        None,
+        format!("organization {} updated", row.short_name),
+        None,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -241,6 +267,17 @@ pub async fn create_user(
             email.as_str()
         )
     })?;
+    audited(
+        &mut tx,
+        actor,
+        "user.created",
+        (NodeKind::User, row.id),
+        None,
+        format!("user {} created", row.email),
+        None,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -299,6 +336,17 @@ pub async fn update_user(
         format!("a user with e-mail address {email_for_msg} already exists")
     })?
     .ok_or_else(|| AppError::not_found("user"))?;
+    audited(
+        &mut tx,
+        actor,
+        "user.updated",
+        (NodeKind::User, row.id),
+        None,
+        format!("user {} updated", row.email),
+        Some(row.id),
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -330,6 +378,25 @@ pub async fn set_user_active(
     )
     .await?
     .ok_or_else(|| AppError::not_found("user"))?;
+    audited(
+        &mut tx,
+        actor,
+        if active {
+            "user.activated"
+        } else {
+            "user.deactivated"
+        },
+        (NodeKind::User, row.id),
+        None,
+        format!(
+            "user {} {}",
+            row.email,
+            if active { "activated" } else { "deactivated" }
+        ),
+        Some(row.id),
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -372,6 +439,17 @@ pub async fn create_question(
     )
     .await;
     let row = conflict_on_unique(row, || format!("question {} already exists", code.as_str()))?;
+    audited(
+        &mut tx,
+        actor,
+        "question.created",
+        (NodeKind::Question, row.id),
+        Some(row.id),
+        format!("question {} created", row.code),
+        None,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -399,6 +477,17 @@ pub async fn update_question(
     .await;
     let row = conflict_on_unique(row, || "another question already has this code".into())?
         .ok_or_else(|| AppError::not_found("question"))?;
+    audited(
+        &mut tx,
+        actor,
+        "question.updated",
+        (NodeKind::Question, row.id),
+        Some(row.id),
+        format!("question {} updated", row.code),
+        None,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -442,6 +531,20 @@ pub async fn assign_rapporteur(
         .ok_or_else(|| AppError::not_found("user"))?;
     }
     store::assign_rapporteur(&mut c, question_id, user_id, now).await?;
+    audited(
+        &mut tx,
+        actor,
+        "rapporteur.assigned",
+        (NodeKind::User, user.id),
+        Some(question.id),
+        format!(
+            "{} made a rapporteur of question {}",
+            user.email, question.code
+        ),
+        Some(user.id),
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok((question, user))
 }
@@ -468,6 +571,42 @@ pub async fn unassign_rapporteur(
             "this user is not a rapporteur of this question",
         ));
     }
+    audited(
+        &mut tx,
+        actor,
+        "rapporteur.unassigned",
+        (NodeKind::User, user.id),
+        Some(question.id),
+        format!(
+            "{} no longer a rapporteur of question {}",
+            user.email, question.code
+        ),
+        Some(user.id),
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok((question, user))
+}
+
+/// The audit entry of an account change, and (for a change to a user's
+/// rights) the signal that ends their live connections.
+#[allow(clippy::too_many_arguments)]
+async fn audited(
+    tx: &mut Tx,
+    actor: Actor<'_>,
+    action: &'static str,
+    (kind, id): (NodeKind, i64),
+    question_id: Option<i64>,
+    summary: String,
+    account_of: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let mut change = Change::new(action, kind, id, summary);
+    change.question_id = question_id;
+    audit::record(&mut tx.conn(), actor, change, now).await?;
+    if let Some(user_id) = account_of {
+        tx.emit(Event::account(user_id, now));
+    }
+    Ok(())
 }

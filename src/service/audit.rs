@@ -25,8 +25,11 @@ pub struct Change {
     pub action: &'static str,
     /// What it was done to.
     pub entity: (NodeKind, i64),
-    /// The question it belongs to, so its rapporteurs see it.
+    /// The question it belongs to, so its rapporteurs see it (given, or
+    /// found from the module or the cycle).
     pub question_id: Option<i64>,
+    pub module_id: Option<i64>,
+    pub cycle_id: Option<i64>,
     /// A one-line human summary (no comment text: the log is for who and when).
     pub summary: String,
 }
@@ -37,12 +40,24 @@ impl Change {
             action,
             entity: (kind, id),
             question_id: None,
+            module_id: None,
+            cycle_id: None,
             summary: summary.into(),
         }
     }
 
     pub fn in_question(mut self, question_id: i64) -> Self {
         self.question_id = Some(question_id);
+        self
+    }
+
+    pub fn in_module(mut self, module_id: i64) -> Self {
+        self.module_id = Some(module_id);
+        self
+    }
+
+    pub fn in_cycle(mut self, cycle_id: i64) -> Self {
+        self.cycle_id = Some(cycle_id);
         self
     }
 }
@@ -68,6 +83,8 @@ pub async fn record(
             entity_kind: change.entity.0.as_str(),
             entity_id: change.entity.1,
             question_id: change.question_id,
+            module_id: change.module_id,
+            cycle_id: change.cycle_id,
             summary: change.summary,
             request_id: request_id(),
         },

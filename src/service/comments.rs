@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
+use super::audit::{self, Change};
 use super::cycles::question_of;
+use super::{search, Actor};
 use crate::auth::AuthUser;
 use crate::db::comments::{
     self as store, CommentRow, CommentText, NewComment, ReplyRow, StoredAnchor, Visible,
@@ -20,6 +22,8 @@ use crate::domain::comments::{
     self as rules, AnchorKind, CommentState, CommentType, QuoteSelector, Scope,
 };
 use crate::domain::cycle::{self, CycleStatus, Visibility, Window};
+use crate::domain::events::{Event, EventKind};
+use crate::domain::ids::NodeKind;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -284,6 +288,44 @@ async fn number_and_submit(
     store::submit(c, comment_id, number, w == Window::Late, now).await
 }
 
+/// After a change to a comment, in its transaction: the audit entry and
+/// the search terms. (The caller raises the live event on the transaction.)
+async fn record(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    row: &CommentRow,
+    action: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let label = match row.number {
+        Some(n) => format!("comment {n}"),
+        None => "a draft comment".to_owned(),
+    };
+    let verb = action
+        .rsplit('.')
+        .next()
+        .unwrap_or(action)
+        .replace('_', " ");
+    audit::record(
+        c,
+        Actor::User(user),
+        Change::new(action, NodeKind::Comment, row.id, format!("{label} {verb}"))
+            .in_cycle(row.cycle_id),
+        now,
+    )
+    .await?;
+    search::reindex(c, &[row.id]).await
+}
+
+fn event(
+    kind: EventKind,
+    cycle: &CycleRow,
+    row: &CommentRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Event {
+    Event::comment(kind, cycle.module_id, cycle.id, row.id, now)
+}
+
 /// Save a draft (seen by its author only, no number yet). Drafts may be written
 /// as soon as the cycle exists, until it closes.
 #[tracing::instrument(skip_all, fields(cycle_id))]
@@ -304,6 +346,7 @@ pub async fn create_draft(
     }
     let row = insert(&mut c, user, &cycle, anchor, text, store::Start::Draft, now).await?;
     super::carry::comment_forward(&mut c, &row).await?;
+    record(&mut c, user, &row, "comment.drafted", now).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -328,6 +371,8 @@ pub async fn submit_new(
         return Err(closed(w));
     }
     let row = submit_in(&mut c, user, &cycle, anchor, text, w, now).await?;
+    record(&mut c, user, &row, "comment.submitted", now).await?;
+    tx.emit(event(EventKind::CommentSubmitted, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)
 }
@@ -392,6 +437,8 @@ pub async fn submit_draft(
         return Err(closed(w));
     }
     let row = number_and_submit(&mut c, &cycle, comment.id, w, now).await?;
+    record(&mut c, user, &row, "comment.submitted", now).await?;
+    tx.emit(event(EventKind::CommentSubmitted, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)
 }
@@ -474,6 +521,8 @@ pub async fn update(
     if patch.anchor.is_some() {
         super::carry::comment_forward(&mut c, &row).await?;
     }
+    record(&mut c, user, &row, "comment.edited", now).await?;
+    tx.emit(event(EventKind::CommentUpdated, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)
 }
@@ -494,6 +543,8 @@ pub async fn withdraw(state: &AppState, user: &AuthUser, comment_id: i64) -> App
     let w = window(&mut c, &cycle, comment.organization_id, now).await?;
     may_change(user, &comment, w)?;
     let row = store::withdraw(&mut c, comment.id, now).await?;
+    record(&mut c, user, &row, "comment.withdrawn", now).await?;
+    tx.emit(event(EventKind::CommentWithdrawn, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)
 }
@@ -511,9 +562,46 @@ pub async fn delete_draft(state: &AppState, user: &AuthUser, comment_id: i64) ->
             "only drafts can be deleted; withdraw a submitted comment",
         ));
     }
+    crate::db::search::remove(&mut c, comment.id).await?;
     store::delete_draft(&mut c, comment.id).await?;
+    audit::record(
+        &mut c,
+        Actor::User(user),
+        Change::new(
+            "comment.draft_deleted",
+            NodeKind::Comment,
+            comment.id,
+            "a draft comment deleted",
+        )
+        .in_cycle(comment.cycle_id),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+async fn reply_recorded(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    comment: &CommentRow,
+    reply: &ReplyRow,
+    action: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let verb = action.rsplit('.').next().unwrap_or(action);
+    let summary = format!(
+        "reply {verb} on comment {}",
+        comment.number.unwrap_or_default()
+    );
+    audit::record(
+        c,
+        Actor::User(user),
+        Change::new(action, NodeKind::Reply, reply.id, summary).in_cycle(comment.cycle_id),
+        now,
+    )
+    .await?;
+    search::reindex(c, &[comment.id]).await
 }
 
 fn reply_body(raw: &str) -> AppResult<String> {
@@ -553,6 +641,14 @@ pub async fn add_reply(
         now,
     )
     .await?;
+    reply_recorded(&mut c, user, &comment, &row, "reply.added", now).await?;
+    tx.emit(Event::reply(
+        cycle.module_id,
+        cycle.id,
+        comment.id,
+        row.id,
+        now,
+    ));
     tx.commit().await?;
     Ok(row)
 }
@@ -573,7 +669,7 @@ pub async fn change_reply(
         .await?
         .ok_or_else(|| AppError::not_found("reply"))?;
     // Seeing the reply needs seeing its comment.
-    visible_comment(&mut c, user, reply.comment_id, now)
+    let (comment, _) = visible_comment(&mut c, user, reply.comment_id, now)
         .await
         .map_err(|_| AppError::not_found("reply"))?;
     if reply.author_id != user.id {
@@ -586,6 +682,12 @@ pub async fn change_reply(
         Some(b) => store::update_reply(&mut c, reply_id, Some(&b), None, now).await?,
         None => store::update_reply(&mut c, reply_id, None, Some("WITHDRAWN"), now).await?,
     };
+    let action = if row.state == "ACTIVE" {
+        "reply.edited"
+    } else {
+        "reply.withdrawn"
+    };
+    reply_recorded(&mut c, user, &comment, &row, action, now).await?;
     tx.commit().await?;
     Ok(row)
 }

@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 
+use super::audit::{self, Change};
 use super::comments::visible_in;
 use super::cycles::{managed, question_of};
+use super::Actor;
 use crate::auth::AuthUser;
 use crate::db::comments::{self as comments_store, CommentRow, Visible};
 use crate::db::consolidation::{self as store, DispositionRow, ProgressGroup};
@@ -19,6 +21,8 @@ use crate::db::Conn;
 use crate::domain::comments::CommentState;
 use crate::domain::cycle::CycleStatus;
 use crate::domain::disposition::{self as rules, DispositionKind};
+use crate::domain::events::{Event, EventKind};
+use crate::domain::ids::NodeKind;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -114,6 +118,7 @@ pub async fn set_dispositions(
         .map(|d| (d.comment_id, d))
         .collect();
     let mut out = Vec::with_capacity(inputs.len());
+    let mut events = Vec::new();
     for (i, (input, decision)) in inputs.iter().zip(decisions).enumerate() {
         let comment = found
             .get(&input.comment_id)
@@ -196,8 +201,31 @@ pub async fn set_dispositions(
         });
         if !unchanged {
             store::save(&mut c, before, &after).await?;
+            let summary = format!(
+                "disposition of comment {} set to {}",
+                comment.number.unwrap_or_default(),
+                after.kind
+            );
+            audit::record(
+                &mut c,
+                Actor::User(user),
+                Change::new("disposition.set", NodeKind::Comment, comment.id, summary)
+                    .in_question(*question),
+                now,
+            )
+            .await?;
+            events.push(Event::comment(
+                EventKind::DispositionSet,
+                cycle.module_id,
+                cycle.id,
+                comment.id,
+                now,
+            ));
         }
         out.push(comment.clone());
+    }
+    for e in events {
+        tx.emit(e);
     }
     tx.commit().await?;
     Ok(out)
@@ -282,6 +310,20 @@ pub async fn mark_consolidated(
     let row = cycles_store::by_id(&mut c, cycle_id)
         .await?
         .ok_or_else(|| AppError::not_found("review cycle"))?;
+    audit::record(
+        &mut c,
+        Actor::User(user),
+        Change::new(
+            "cycle.consolidated",
+            NodeKind::ReviewCycle,
+            row.id,
+            format!("review cycle \"{}\" marked consolidated", row.title),
+        )
+        .in_cycle(row.id),
+        now,
+    )
+    .await?;
+    tx.emit(Event::cycle_status(row.module_id, row.id, now));
     tx.commit().await?;
     Ok(row)
 }

@@ -2,11 +2,15 @@
 
 use chrono::{DateTime, Utc};
 
+use super::audit::{self, Change};
+use super::Actor;
 use crate::auth::AuthUser;
 use crate::db::cycles::{self as store, CycleRow, NewCycle};
 use crate::db::modules as modules_store;
 use crate::db::{accounts, Conn};
 use crate::domain::cycle::{CycleStatus, Period, Visibility};
+use crate::domain::events::Event;
+use crate::domain::ids::NodeKind;
 use crate::domain::modules::{self as rules, ModuleStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -109,8 +113,36 @@ pub async fn open(
         now,
     )
     .await?;
+    cycle_changed(
+        &mut c,
+        user,
+        &row,
+        "cycle.opened",
+        format!("review cycle \"{}\" created", row.title),
+        now,
+    )
+    .await?;
+    tx.emit(Event::cycle_status(row.module_id, row.id, now));
     tx.commit().await?;
     Ok(row)
+}
+
+/// The audit entry of a change to a cycle.
+async fn cycle_changed(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    row: &CycleRow,
+    action: &'static str,
+    summary: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    audit::record(
+        c,
+        Actor::User(user),
+        Change::new(action, NodeKind::ReviewCycle, row.id, summary).in_cycle(row.id),
+        now,
+    )
+    .await
 }
 
 /// Move the close of a scheduled or open cycle later.
@@ -143,6 +175,13 @@ pub async fn extend(
     let row = store::set_period(&mut c, cycle_id, cycle.opens_at, closes_at, now)
         .await?
         .ok_or_else(|| AppError::not_found("review cycle"))?;
+    let summary = format!(
+        "review cycle \"{}\" extended to {}",
+        row.title,
+        row.closes_at.to_rfc3339()
+    );
+    cycle_changed(&mut c, user, &row, "cycle.extended", summary, now).await?;
+    tx.emit(Event::cycle_status(row.module_id, row.id, now));
     tx.commit().await?;
     Ok(row)
 }
@@ -162,6 +201,9 @@ pub async fn close_now(state: &AppState, user: &AuthUser, cycle_id: i64) -> AppR
     let row = store::set_period(&mut c, cycle_id, opens_at, now, now)
         .await?
         .ok_or_else(|| AppError::not_found("review cycle"))?;
+    let summary = format!("review cycle \"{}\" closed early", row.title);
+    cycle_changed(&mut c, user, &row, "cycle.closed", summary, now).await?;
+    tx.emit(Event::cycle_status(row.module_id, row.id, now));
     tx.commit().await?;
     Ok(row)
 }
@@ -193,6 +235,11 @@ pub async fn grant_late(
         ));
     }
     store::grant_late(&mut c, cycle_id, organization_id, until, user.id, now).await?;
+    let summary = format!(
+        "late submissions granted to organization {organization_id} until {}",
+        until.to_rfc3339()
+    );
+    cycle_changed(&mut c, user, &cycle, "cycle.late_granted", summary, now).await?;
     tx.commit().await?;
     Ok(cycle)
 }

@@ -398,6 +398,26 @@ pub async fn import(
     for row in &checked {
         out.push(submit_in(&mut c, user, &cycle, &row.anchor, &row.text, w, now).await?);
     }
+    let ids: Vec<i64> = out.iter().map(|r| r.id).collect();
+    crate::service::search::reindex(&mut c, &ids).await?;
+    let summary = format!("{} comments imported from a spreadsheet", out.len());
+    let change = crate::service::audit::Change::new(
+        "comments.imported",
+        crate::domain::ids::NodeKind::ReviewCycle,
+        cycle.id,
+        summary,
+    )
+    .in_cycle(cycle.id);
+    crate::service::audit::record(&mut c, crate::service::Actor::User(user), change, now).await?;
+    for r in &out {
+        tx.emit(crate::domain::events::Event::comment(
+            crate::domain::events::EventKind::CommentSubmitted,
+            cycle.module_id,
+            cycle.id,
+            r.id,
+            now,
+        ));
+    }
     tx.commit().await?;
     Ok(out)
 }

@@ -1,13 +1,17 @@
 //! Kits, modules, revisions and diffs: who may change them, and how a revision is made.
 
+use super::audit::{self, Change};
 use super::{field, Actor};
 use crate::db::modules::{
     self as store, BlockRow, KitRow, ModuleChanges, ModuleRow, NewRevision, RevisionRow, SectionRow,
 };
+use crate::db::notifications;
 use crate::db::{accounts, Conn};
 use crate::domain::comments::CommentState;
 use crate::domain::diff::{self, DiffBlock, DiffInput, DiffSection};
 use crate::domain::document::{self, BlockKind, DocumentLimits, PreviousAnchors};
+use crate::domain::events::Event;
+use crate::domain::ids::NodeKind;
 use crate::domain::modules::{self as rules, ModuleStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -63,6 +67,10 @@ pub async fn create_kit(
     let row = conflict_msg(row, || {
         format!("this question already has a kit titled '{title}'")
     })?;
+    let summary = format!("kit \"{}\" created", row.title);
+    let change =
+        Change::new("kit.created", NodeKind::Kit, row.id, summary).in_question(question_id);
+    audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -88,6 +96,10 @@ pub async fn update_kit(
         "this question already has a kit with that title".into()
     })?
     .ok_or_else(|| AppError::not_found("kit"))?;
+    let summary = format!("kit \"{}\" updated", row.title);
+    let change =
+        Change::new("kit.updated", NodeKind::Kit, row.id, summary).in_question(kit.question_id);
+    audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -116,6 +128,10 @@ pub async fn create_module(
     )
     .await;
     let row = conflict_msg(row, || format!("this kit already has a module {number}"))?;
+    let summary = format!("module {} \"{}\" created", row.number, row.title);
+    let change = Change::new("module.created", NodeKind::Module, row.id, summary)
+        .in_question(kit.question_id);
+    audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -164,6 +180,13 @@ pub async fn update_module(
         )
     })?
     .ok_or_else(|| AppError::not_found("module"))?;
+    let summary = format!(
+        "module {} \"{}\" updated (status {})",
+        row.number, row.title, row.status
+    );
+    let change = Change::new("module.updated", NodeKind::Module, row.id, summary)
+        .in_question(kit.question_id);
+    audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -263,6 +286,18 @@ pub async fn create_revision(
     .await?;
     super::carry::into_new_revision(&mut c, &row).await?;
     address(&mut c, &row, addressed_comment_ids).await?;
+    let told =
+        notifications::revision_published(&mut c, module_id, row.id, actor.user_id(), now).await?;
+    let summary = format!(
+        "revision {} of module {} published ({} comments addressed, {told} users notified)",
+        row.number,
+        module.number,
+        addressed_comment_ids.len()
+    );
+    let change = Change::new("revision.published", NodeKind::Revision, row.id, summary)
+        .in_question(kit.question_id);
+    audit::record(&mut c, actor, change, now).await?;
+    tx.emit(Event::revision(module_id, row.id, now));
     tx.commit().await?;
     Ok(row)
 }

@@ -4,11 +4,14 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use super::field;
+use super::audit::{self, Change};
+use super::{field, Actor};
 use crate::auth::jwt::TokenSubject;
 use crate::auth::AuthUser;
 use crate::db::{accounts as store, throttle};
 use crate::domain::accounts::{Email, NewPassword, RoleSet};
+use crate::domain::events::Event;
+use crate::domain::ids::NodeKind;
 use crate::domain::throttle::ThrottlePolicy;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -152,6 +155,21 @@ pub async fn login(
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
     };
     throttle::clear(&mut c, &account).await?;
+    if creds.user.active {
+        let who = AuthUser {
+            id: creds.user.id,
+            organization_id: creds.user.organization_id,
+            roles: RoleSet::from_bits(creds.user.roles),
+            rapporteur_of: Vec::new(),
+        };
+        let change = Change::new(
+            "session.signed_in",
+            NodeKind::User,
+            who.id,
+            format!("{} signed in", creds.user.email),
+        );
+        audit::record(&mut c, Actor::User(&who), change, now).await?;
+    }
     tx.commit().await?;
     if !creds.user.active {
         return Err(AppError::Unauthenticated(
@@ -208,6 +226,15 @@ pub async fn change_password(
     let user = store::set_password(&mut tx.conn(), viewer.id, &hash, now)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
+    let change = Change::new(
+        "user.password_changed",
+        NodeKind::User,
+        user.id,
+        format!("{} changed their password", user.email),
+    );
+    audit::record(&mut tx.conn(), Actor::User(viewer), change, now).await?;
+    // Earlier tokens stop working: so do the live connections made with them.
+    tx.emit(Event::account(user.id, now));
     tx.commit().await?;
     let (token, expires_at) =
         state

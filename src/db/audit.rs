@@ -124,3 +124,13 @@ pub async fn count(c: &mut Conn<'_>, f: &AuditFilter) -> AppResult<i64> {
     filtered(&mut sql, f);
     sql.fetch_i64(c).await
 }
+
+pub async fn by_id(c: &mut Conn<'_>, id: i64) -> AppResult<Option<AuditRow>> {
+    Sql::new(
+        "SELECT id, at, actor_id, organization_id, action, entity_kind, entity_id, question_id, \
+         summary, request_id FROM audit_events WHERE id = $1",
+    )
+    .arg(id)
+    .fetch_optional(c)
+    .await
+}

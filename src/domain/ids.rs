@@ -18,6 +18,8 @@ pub enum NodeKind {
     ReviewCycle,
     Comment,
     Reply,
+    Notification,
+    AuditEvent,
 }
 
 impl NodeKind {
@@ -33,6 +35,8 @@ impl NodeKind {
             NodeKind::ReviewCycle => "ReviewCycle",
             NodeKind::Comment => "Comment",
             NodeKind::Reply => "Reply",
+            NodeKind::Notification => "Notification",
+            NodeKind::AuditEvent => "AuditEvent",
         }
     }
 }
@@ -50,6 +54,8 @@ impl FromStr for NodeKind {
             "ReviewCycle" => NodeKind::ReviewCycle,
             "Comment" => NodeKind::Comment,
             "Reply" => NodeKind::Reply,
+            "Notification" => NodeKind::Notification,
+            "AuditEvent" => NodeKind::AuditEvent,
             _ => return Err(()),
         })
     }

@@ -124,6 +124,14 @@ pub struct User {
 }
 
 impl User {
+    fn require_self(&self, ctx: &Context<'_>) -> Result<(), AppError> {
+        if ctx.user()?.id == self.row.id {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("only you can see your notifications"))
+        }
+    }
+
     pub fn new(row: UserRow) -> Self {
         Self {
             row,
@@ -146,6 +154,27 @@ impl User {
     /// Global id.
     pub async fn id(&self) -> ID {
         ids::id(NodeKind::User, self.row.id)
+    }
+
+    /// Your notifications, newest first (`viewer { notifications }`): new
+    /// revisions of modules your organization commented on or you follow.
+    /// FORBIDDEN on any other user.
+    #[graphql(complexity = "super::connection::cost(first, None, child_complexity)")]
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "true: only unread ones; false: only read ones.")] unread: Option<bool>,
+        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+    ) -> Result<super::connection::Conn<super::notifications::Notification>> {
+        self.require_self(ctx)?;
+        super::notifications::list(ctx, self.row.id, unread, first, after).await
+    }
+
+    /// How many of your notifications are unread. FORBIDDEN on any other user.
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        self.require_self(ctx)?;
+        super::notifications::unread_count(ctx, self.row.id).await
     }
     /// E-mail address (the sign-in name); visible to the user and the secretariat only.
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {

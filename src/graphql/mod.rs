@@ -1,6 +1,7 @@
 //! The GraphQL API: one schema merged from per-area query and mutation roots.
 
 pub mod accounts;
+pub mod audit;
 pub mod connection;
 pub mod consolidation;
 pub mod context;
@@ -9,8 +10,10 @@ pub mod live;
 pub mod loaders;
 pub mod modules;
 pub mod node;
+pub mod notifications;
 pub mod questions;
 pub mod review;
+pub mod search;
 pub mod session;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
@@ -24,6 +27,8 @@ pub struct Query(
     session::SessionQuery,
     accounts::AccountsQuery,
     questions::QuestionsQuery,
+    search::SearchQuery,
+    audit::AuditQuery,
 );
 
 /// All mutations.
@@ -35,6 +40,7 @@ pub struct Mutation(
     modules::ModulesMutation,
     review::ReviewMutation,
     consolidation::ConsolidationMutation,
+    notifications::NotificationsMutation,
 );
 
 /// An optional input field: undefined leaves a value alone, null clears it, a value sets it.

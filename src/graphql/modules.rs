@@ -158,6 +158,10 @@ impl Module {
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Do you follow this module (told of each new revision)?
+    async fn viewer_follows(&self, ctx: &Context<'_>) -> Result<bool> {
+        super::notifications::follows(ctx, self.0.id).await
+    }
     /// Where the module stands: IN_REVIEW while one of its review cycles is open,
     /// CONSOLIDATING once the cycle on its latest revision is consolidated (until the next revision).
     async fn status(&self, ctx: &Context<'_>) -> Result<ModuleStatus> {

@@ -53,6 +53,8 @@ pub enum Node {
     ReviewCycle(ReviewCycle),
     Comment(super::review::Comment),
     Reply(super::review::Reply),
+    Notification(super::notifications::Notification),
+    AuditEvent(super::audit::AuditEvent),
 }
 
 /// The most ids one `nodes` call takes.
@@ -118,6 +120,24 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> 
                 .map(Node::Reply),
             None => None,
         },
+        NodeKind::Notification => {
+            // Only the user a notification is for may see it.
+            let user = ctx.user()?;
+            let mut pooled = ctx.state()?.db.read().await?;
+            crate::db::notifications::by_ids(&mut pooled.conn(), &[gid.id])
+                .await?
+                .into_iter()
+                .find(|n| n.user_id == user.id)
+                .map(|n| Node::Notification(super::notifications::Notification(n)))
+        }
+        NodeKind::AuditEvent => {
+            let user = ctx.user()?;
+            let mut pooled = ctx.state()?.db.read().await?;
+            crate::db::audit::by_id(&mut pooled.conn(), gid.id)
+                .await?
+                .filter(|row| super::audit::may_read(user, row))
+                .map(|row| Node::AuditEvent(super::audit::AuditEvent(row)))
+        }
     })
 }
 

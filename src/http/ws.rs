@@ -473,13 +473,17 @@ impl Connection {
         });
         self.generation += 1;
         let generation = self.generation;
-        let task = tokio::spawn(run_operation(
-            self.s.clone(),
-            request,
-            id.clone(),
-            generation,
-            is_subscription,
-            self.out_tx.clone(),
+        let request_id = format!("ws-{}", crate::service::audit::new_request_id());
+        let task = tokio::spawn(crate::service::audit::REQUEST_ID.scope(
+            request_id,
+            run_operation(
+                self.s.clone(),
+                request,
+                id.clone(),
+                generation,
+                is_subscription,
+                self.out_tx.clone(),
+            ),
         ));
         self.subs.insert(id, (generation, task.abort_handle()));
         None

@@ -14,6 +14,14 @@ tokio::task_local! {
     pub static REQUEST_ID: String;
 }
 
+/// A new request id: 96 random bits, hex.
+pub fn new_request_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 /// The current request's id, when there is one.
 pub fn request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()

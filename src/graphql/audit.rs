@@ -1,0 +1,183 @@
+//! `auditLog`: who changed what, and when, for the secretariat (everything)
+//! and for rapporteurs (the events of the questions they are rapporteurs of).
+
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+
+use super::accounts::{Organization, User};
+use super::connection::{self, Conn};
+use super::context::CtxExt;
+use super::node::{decode_id, ids};
+use crate::auth::AuthUser;
+use crate::db::audit::{self as store, AuditFilter, AuditRow};
+use crate::domain::accounts::Role;
+use crate::domain::ids::{GlobalId, NodeKind};
+use crate::error::AppError;
+
+/// One recorded change.
+pub struct AuditEvent(pub AuditRow);
+
+#[Object]
+impl AuditEvent {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::id(NodeKind::AuditEvent, self.0.id)
+    }
+
+    /// When the change was committed (the service clock).
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// Who made it; null for the operator (command line, demo loader) or a
+    /// user who no longer exists.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.actor_id else {
+            return Ok(None);
+        };
+        Ok(ctx.loaders()?.users.load_one(id).await?.map(User::new))
+    }
+
+    /// The actor's organization at the time.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loaders()?
+            .organizations
+            .load_one(id)
+            .await?
+            .map(Organization))
+    }
+
+    /// What was done, as `area.verb`: `comment.submitted`, `comment.edited`,
+    /// `disposition.set`, `cycle.extended`, `revision.published`, `user.deactivated`, ...
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+
+    /// The type of what it was done to (`Comment`, `ReviewCycle`, ...).
+    async fn entity_type(&self) -> &str {
+        &self.0.entity_kind
+    }
+
+    /// The global id of what it was done to (use `node(id:)`; a deleted draft no longer resolves).
+    async fn entity_id(&self) -> ID {
+        let kind = self.0.entity_kind.parse().unwrap_or(NodeKind::Comment);
+        ids::id(kind, self.0.entity_id)
+    }
+
+    /// A one-line summary (no comment text).
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    /// The id of the request that made the change (the `X-Request-Id` header
+    /// of its HTTP response).
+    async fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+}
+
+/// Which events to list.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Only events of this question.
+    pub question_id: Option<ID>,
+    /// Only changes by this user.
+    pub actor_id: Option<ID>,
+    /// Only this action (`comment.submitted`, ...).
+    pub action: Option<String>,
+    /// Only changes to this object (any global id).
+    pub entity_id: Option<ID>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The questions whose events `user` may read: `None` for all (secretariat).
+pub fn readable_questions(user: &AuthUser) -> Result<Option<Vec<i64>>, AppError> {
+    if user.is_secretariat() {
+        return Ok(None);
+    }
+    if user.roles.contains(Role::Rapporteur) && !user.rapporteur_of.is_empty() {
+        return Ok(Some(user.rapporteur_of.clone()));
+    }
+    Err(AppError::forbidden(
+        "the audit log is for the secretariat and the rapporteurs of a question",
+    ))
+}
+
+/// May `user` read this event?
+pub fn may_read(user: &AuthUser, row: &AuditRow) -> bool {
+    match readable_questions(user) {
+        Ok(None) => true,
+        Ok(Some(qs)) => row.question_id.is_some_and(|q| qs.contains(&q)),
+        Err(_) => false,
+    }
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// The audit trail, newest first: every change, by whom, when, from which
+    /// request. The secretariat sees everything; a rapporteur sees the events
+    /// of their questions; anyone else is FORBIDDEN.
+    #[graphql(complexity = "connection::cost(first, None, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditLogFilter>,
+        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+    ) -> Result<Conn<AuditEvent>> {
+        let user = ctx.user()?;
+        let questions = readable_questions(user)?;
+        let f = filter.unwrap_or_default();
+        let entity = f
+            .entity_id
+            .map(|id| {
+                GlobalId::parse(id.as_str())
+                    .map(|g| (g.kind.as_str().to_owned(), g.id))
+                    .map_err(|_| AppError::validation("filter.entityId", "not a valid id"))
+            })
+            .transpose()?;
+        let filter = AuditFilter {
+            questions,
+            question_id: f
+                .question_id
+                .map(|id| decode_id("filter.questionId", &id, NodeKind::Question))
+                .transpose()?,
+            actor_id: f
+                .actor_id
+                .map(|id| decode_id("filter.actorId", &id, NodeKind::User))
+                .transpose()?,
+            action: f.action,
+            entity,
+            since: f.since,
+            until: f.until,
+        };
+        let page = connection::page(first, after, None, None)?;
+        let state = ctx.state()?;
+        let mut pooled = state.db.read().await?;
+        let mut c = pooled.conn();
+        let (rows, more) = store::list(&mut c, &filter, &page).await?;
+        let total = if connection::wants_total(ctx) {
+            store::count(&mut c, &filter).await?
+        } else {
+            0
+        };
+        Ok(connection::build(
+            rows,
+            more,
+            &page,
+            total,
+            |r| (r.id, r.id),
+            AuditEvent,
+        ))
+    }
+}

@@ -1,0 +1,202 @@
+//! `viewer.notifications`, `markNotificationsRead`, and following modules.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::connection::{self, Conn};
+use super::context::CtxExt;
+use super::loaders::required;
+use super::modules::{Module, Revision};
+use super::node::{decode_id, decode_ids, ids};
+use crate::db::notifications::{self as store, NotificationRow};
+use crate::domain::ids::NodeKind;
+use crate::service::notifications as service;
+
+/// What a notification is about.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NotificationKind {
+    /// A new revision of a module was published.
+    RevisionPublished,
+}
+
+/// Why you were told.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NotificationReason {
+    /// Your organization commented on an earlier revision of the module.
+    Commented,
+    /// You follow the module.
+    Following,
+}
+
+/// Something you should know about.
+pub struct Notification(pub NotificationRow);
+
+#[Object]
+impl Notification {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::id(NodeKind::Notification, self.0.id)
+    }
+
+    async fn kind(&self) -> NotificationKind {
+        NotificationKind::RevisionPublished
+    }
+
+    async fn reason(&self) -> NotificationReason {
+        if self.0.reason == "FOLLOWING" {
+            NotificationReason::Following
+        } else {
+            NotificationReason::Commented
+        }
+    }
+
+    async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
+        Ok(Module(
+            required(&ctx.loaders()?.modules, self.0.module_id, "module").await?,
+        ))
+    }
+
+    /// The new revision.
+    async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
+        Ok(Revision(
+            required(&ctx.loaders()?.revisions, self.0.revision_id, "revision").await?,
+        ))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When you marked it read; null while unread.
+    async fn read_at(&self) -> Option<DateTime<Utc>> {
+        self.0.read_at
+    }
+}
+
+/// A page of your notifications, newest first.
+pub async fn list(
+    ctx: &Context<'_>,
+    user_id: i64,
+    unread: Option<bool>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Conn<Notification>> {
+    let page = connection::page(first, after, None, None)?;
+    let state = ctx.state()?;
+    let mut pooled = state.db.read().await?;
+    let mut c = pooled.conn();
+    let (rows, more) = store::list(&mut c, user_id, unread, &page).await?;
+    let total = if connection::wants_total(ctx) {
+        store::count(&mut c, user_id, unread).await?
+    } else {
+        0
+    };
+    Ok(connection::build(
+        rows,
+        more,
+        &page,
+        total,
+        |r| (r.id, r.id),
+        Notification,
+    ))
+}
+
+/// How many of your notifications are unread.
+pub async fn unread_count(ctx: &Context<'_>, user_id: i64) -> Result<i64> {
+    let state = ctx.state()?;
+    let mut pooled = state.db.read().await?;
+    Ok(store::count(&mut pooled.conn(), user_id, Some(true)).await?)
+}
+
+/// Which notifications to mark read.
+#[derive(InputObject)]
+pub struct MarkNotificationsReadInput {
+    /// These (at most 500, all yours); omit to mark every unread one read.
+    pub ids: Option<Vec<ID>>,
+}
+
+#[derive(SimpleObject)]
+pub struct MarkNotificationsReadPayload {
+    /// How many notifications were unread and are now read.
+    pub marked: i64,
+    /// How many remain unread.
+    pub unread_count: i64,
+}
+
+#[derive(InputObject)]
+pub struct FollowModuleInput {
+    pub module_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct FollowModulePayload {
+    pub module: Module,
+    /// Whether you now follow it.
+    pub following: bool,
+}
+
+#[derive(Default)]
+pub struct NotificationsMutation;
+
+#[Object]
+impl NotificationsMutation {
+    /// Mark some or all of your notifications read.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        input: MarkNotificationsReadInput,
+    ) -> Result<MarkNotificationsReadPayload> {
+        let user = ctx.user()?;
+        let ids = input
+            .ids
+            .map(|ids| decode_ids("ids", &ids, NodeKind::Notification))
+            .transpose()?;
+        let marked = service::mark_read(ctx.state()?, user, ids.as_deref()).await?;
+        Ok(MarkNotificationsReadPayload {
+            marked: marked as i64,
+            unread_count: unread_count(ctx, user.id).await?,
+        })
+    }
+
+    /// Follow a module: you are notified of each new revision.
+    async fn follow_module(
+        &self,
+        ctx: &Context<'_>,
+        input: FollowModuleInput,
+    ) -> Result<FollowModulePayload> {
+        set_following(ctx, &input.module_id, true).await
+    }
+
+    /// Stop following a module.
+    async fn unfollow_module(
+        &self,
+        ctx: &Context<'_>,
+        input: FollowModuleInput,
+    ) -> Result<FollowModulePayload> {
+        set_following(ctx, &input.module_id, false).await
+    }
+}
+
+async fn set_following(
+    ctx: &Context<'_>,
+    module_id: &ID,
+    follow: bool,
+) -> Result<FollowModulePayload> {
+    let user = ctx.user()?;
+    let id = decode_id("moduleId", module_id, NodeKind::Module)?;
+    service::set_following(ctx.state()?, user, id, follow).await?;
+    let module = required(&ctx.loaders()?.modules, id, "module").await?;
+    Ok(FollowModulePayload {
+        module: Module(module),
+        following: follow,
+    })
+}
+
+/// Does the viewer follow this module?
+pub async fn follows(ctx: &Context<'_>, module_id: i64) -> Result<bool> {
+    let user = ctx.user()?;
+    let state = ctx.state()?;
+    let mut pooled = state.db.read().await?;
+    let found = store::followed_among(&mut pooled.conn(), user.id, &[module_id]).await?;
+    Ok(!found.is_empty())
+}

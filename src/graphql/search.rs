@@ -1,0 +1,203 @@
+//! `searchComments`: full text over the comments you may see.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+
+use super::connection::{self, Conn};
+use super::consolidation::DispositionKind;
+use super::context::CtxExt;
+use super::node::decode_id;
+use super::review::{Comment, CommentType, Reply};
+use crate::db::comments::{CommentFilter, CommentRow};
+use crate::db::search::SearchFilter;
+use crate::domain::ids::NodeKind;
+use crate::domain::search::{snippet, Query};
+use crate::error::AppError;
+use crate::service::search::{self as service, Scope};
+
+/// Limits of a search.
+#[derive(InputObject, Default)]
+pub struct CommentSearchFilter {
+    pub cycle_id: Option<ID>,
+    pub module_id: Option<ID>,
+    #[graphql(name = "type")]
+    pub comment_type: Option<CommentType>,
+    pub organization_id: Option<ID>,
+    /// Only comments with this disposition (where you may see dispositions:
+    /// as a rapporteur of the question, or once the cycle has closed).
+    pub disposition: Option<DispositionKind>,
+}
+
+/// Where a snippet comes from.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SearchField {
+    Body,
+    ProposedChange,
+    Reply,
+}
+
+/// A range of a snippet's text, in Unicode code points.
+#[derive(SimpleObject)]
+pub struct TextRange {
+    pub start: i32,
+    pub length: i32,
+}
+
+/// A passage around the words found, with the words to highlight.
+#[derive(SimpleObject)]
+pub struct SearchSnippet {
+    pub field: SearchField,
+    /// The passage; `…` marks text left out.
+    pub text: String,
+    /// The matching words in `text`.
+    pub highlights: Vec<TextRange>,
+    /// For a snippet of a reply: the reply.
+    pub reply: Option<Reply>,
+}
+
+fn to_snippet(
+    field: SearchField,
+    text: &str,
+    q: &Query,
+    reply: Option<Reply>,
+) -> Option<SearchSnippet> {
+    snippet(text, q).map(|s| SearchSnippet {
+        field,
+        text: s.text,
+        highlights: s
+            .highlights
+            .into_iter()
+            .map(|(start, length)| TextRange {
+                start: start as i32,
+                length: length as i32,
+            })
+            .collect(),
+        reply,
+    })
+}
+
+/// One comment found.
+pub struct CommentSearchHit {
+    row: CommentRow,
+    score: f64,
+    query: Arc<Query>,
+}
+
+#[Object]
+impl CommentSearchHit {
+    async fn comment(&self) -> Comment {
+        Comment(self.row.clone())
+    }
+
+    /// The relevance (higher is better; comparable within one search only).
+    async fn score(&self) -> f64 {
+        self.score
+    }
+
+    /// Where the words were found: the body, the proposed change, replies.
+    async fn snippets(&self, ctx: &Context<'_>) -> Result<Vec<SearchSnippet>> {
+        let q = &self.query;
+        let mut out = Vec::new();
+        out.extend(to_snippet(SearchField::Body, &self.row.body, q, None));
+        if let Some(p) = &self.row.proposed_change {
+            out.extend(to_snippet(SearchField::ProposedChange, p, q, None));
+        }
+        let replies = ctx
+            .loaders()?
+            .replies_of_comment
+            .load_one(self.row.id)
+            .await?
+            .unwrap_or_default();
+        for r in replies.into_iter().filter(|r| r.state == "ACTIVE") {
+            let body = r.body.clone();
+            out.extend(to_snippet(SearchField::Reply, &body, q, Some(Reply(r))));
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Find comments by their words (body, proposed change, replies), best
+    /// first. Case and accents do not matter (« etat » finds « État »), and
+    /// English and French words match their other forms (« consultations »,
+    /// « consultation »). Every word must match; operators and punctuation are
+    /// ignored. At most 256 characters and 12 words. Only the comments you may
+    /// see are searched, as everywhere else.
+    #[graphql(complexity = "connection::cost(first, None, child_complexity)")]
+    async fn search_comments(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        filter: Option<CommentSearchFilter>,
+        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+    ) -> Result<Conn<CommentSearchHit>> {
+        let user = ctx.user()?;
+        let q = Arc::new(Query::parse(&query).map_err(|e| AppError::validation("query", e.0))?);
+        let f = filter.unwrap_or_default();
+        let scope = Scope {
+            cycle_id: f
+                .cycle_id
+                .map(|id| decode_id("filter.cycleId", &id, NodeKind::ReviewCycle))
+                .transpose()?,
+            module_id: f
+                .module_id
+                .map(|id| decode_id("filter.moduleId", &id, NodeKind::Module))
+                .transpose()?,
+            filter: SearchFilter {
+                comments: CommentFilter {
+                    comment_type: f.comment_type.map(|t| {
+                        crate::domain::comments::CommentType::from(t)
+                            .as_str()
+                            .to_owned()
+                    }),
+                    organization_id: f
+                        .organization_id
+                        .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
+                        .transpose()?,
+                    ..Default::default()
+                },
+                disposition: f.disposition.map(|d| {
+                    crate::domain::disposition::DispositionKind::from(d)
+                        .as_str()
+                        .to_owned()
+                }),
+            },
+        };
+        let page = connection::page(first, after, None, None)?;
+        let offset = page.after.map_or(0, |(pos, _)| pos + 1);
+        let found = service::search(
+            ctx.state()?,
+            user,
+            &q,
+            &scope,
+            offset,
+            page.limit as i64,
+            connection::wants_total(ctx),
+        )
+        .await?;
+        let hits: Vec<(i64, CommentRow, f64)> = found
+            .hits
+            .into_iter()
+            .enumerate()
+            .map(|(i, (row, score))| (offset + i as i64, row, score))
+            .collect();
+        Ok(connection::build(
+            hits,
+            found.more,
+            &page,
+            found.total.unwrap_or(0),
+            |(pos, row, _)| (*pos, row.id),
+            |(_, row, score)| CommentSearchHit {
+                row,
+                score,
+                query: q.clone(),
+            },
+        ))
+    }
+}

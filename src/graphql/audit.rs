@@ -14,9 +14,10 @@ use crate::domain::accounts::Role;
 use crate::domain::ids::{GlobalId, NodeKind};
 use crate::error::AppError;
 
-/// One recorded change.
+/// One recorded change: who did what to which object, when, from which request.
 pub struct AuditEvent(pub AuditRow);
 
+/// One recorded change: who did what to which object, when, from which request.
 #[Object]
 impl AuditEvent {
     /// Global id.
@@ -131,7 +132,7 @@ impl AuditQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        filter: Option<AuditLogFilter>,
+        #[graphql(desc = "Only the events that match.")] filter: Option<AuditLogFilter>,
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<AuditEvent>> {

@@ -64,8 +64,10 @@ pub struct ReviewEvent {
     status: Option<Status>,
 }
 
+/// Something that happened in a review cycle or on a module, as you may see it.
 #[Object]
 impl ReviewEvent {
+    /// What happened.
     async fn kind(&self) -> ReviewEventKind {
         self.kind
     }
@@ -76,6 +78,7 @@ impl ReviewEvent {
         self.delivered.event.at
     }
 
+    /// The module concerned.
     async fn module(&self) -> Result<Module> {
         self.delivered
             .module
@@ -84,6 +87,7 @@ impl ReviewEvent {
             .ok_or_else(|| AppError::not_found("module").into())
     }
 
+    /// The review cycle concerned (null for a new revision).
     async fn cycle(&self) -> Option<ReviewCycle> {
         self.delivered.cycle.clone().map(ReviewCycle)
     }
@@ -93,14 +97,17 @@ impl ReviewEvent {
         self.status.map(Into::into)
     }
 
+    /// The comment concerned, as it is after the change.
     async fn comment(&self) -> Option<Comment> {
         self.delivered.comment.clone().map(Comment)
     }
 
+    /// The reply added (REPLY_ADDED).
     async fn reply(&self) -> Option<Reply> {
         self.delivered.reply.clone().map(Reply)
     }
 
+    /// The new revision (REVISION_PUBLISHED).
     async fn revision(&self) -> Option<Revision> {
         self.delivered.revision.clone().map(Revision)
     }
@@ -206,6 +213,7 @@ fn feed(
 #[derive(Default)]
 pub struct Subscription;
 
+/// Live updates, over WebSocket (graphql-transport-ws) at /graphql.
 #[Subscription]
 impl Subscription {
     /// Everything that happens in one review cycle, as you may see it: comments
@@ -215,7 +223,7 @@ impl Subscription {
     async fn cycle_events(
         &self,
         ctx: &Context<'_>,
-        cycle_id: ID,
+        #[graphql(desc = "The review cycle.")] cycle_id: ID,
     ) -> Result<impl Stream<Item = Result<ReviewEvent>>> {
         ctx.user()?;
         let id = decode_id("cycleId", &cycle_id, NodeKind::ReviewCycle)?;
@@ -237,7 +245,7 @@ impl Subscription {
     async fn module_events(
         &self,
         ctx: &Context<'_>,
-        module_id: ID,
+        #[graphql(desc = "The module.")] module_id: ID,
     ) -> Result<impl Stream<Item = Result<ReviewEvent>>> {
         ctx.user()?;
         let id = decode_id("moduleId", &module_id, NodeKind::Module)?;

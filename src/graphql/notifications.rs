@@ -31,6 +31,7 @@ pub enum NotificationReason {
 /// Something you should know about.
 pub struct Notification(pub NotificationRow);
 
+/// Something you should know about: a new revision of a module you commented on or follow.
 #[Object]
 impl Notification {
     /// Global id.
@@ -38,10 +39,12 @@ impl Notification {
         ids::id(NodeKind::Notification, self.0.id)
     }
 
+    /// What it is about.
     async fn kind(&self) -> NotificationKind {
         NotificationKind::RevisionPublished
     }
 
+    /// Why you were told.
     async fn reason(&self) -> NotificationReason {
         if self.0.reason == "FOLLOWING" {
             NotificationReason::Following
@@ -50,6 +53,7 @@ impl Notification {
         }
     }
 
+    /// The module concerned.
     async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
         Ok(Module(
             required(&ctx.loaders()?.modules, self.0.module_id, "module").await?,
@@ -63,6 +67,7 @@ impl Notification {
         ))
     }
 
+    /// When it was published.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -115,6 +120,7 @@ pub struct MarkNotificationsReadInput {
     pub ids: Option<Vec<ID>>,
 }
 
+/// The result of `markNotificationsRead`.
 #[derive(SimpleObject)]
 pub struct MarkNotificationsReadPayload {
     /// How many notifications were unread and are now read.
@@ -123,13 +129,17 @@ pub struct MarkNotificationsReadPayload {
     pub unread_count: i64,
 }
 
+/// The module to follow or stop following.
 #[derive(InputObject)]
 pub struct FollowModuleInput {
+    /// The module.
     pub module_id: ID,
 }
 
+/// The result of `followModule` and `unfollowModule`.
 #[derive(SimpleObject)]
 pub struct FollowModulePayload {
+    /// The module.
     pub module: Module,
     /// Whether you now follow it.
     pub following: bool,
@@ -144,7 +154,7 @@ impl NotificationsMutation {
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,
-        input: MarkNotificationsReadInput,
+        #[graphql(desc = "Which notifications.")] input: MarkNotificationsReadInput,
     ) -> Result<MarkNotificationsReadPayload> {
         let user = ctx.user()?;
         let ids = input
@@ -162,7 +172,7 @@ impl NotificationsMutation {
     async fn follow_module(
         &self,
         ctx: &Context<'_>,
-        input: FollowModuleInput,
+        #[graphql(desc = "The module.")] input: FollowModuleInput,
     ) -> Result<FollowModulePayload> {
         set_following(ctx, &input.module_id, true).await
     }
@@ -171,7 +181,7 @@ impl NotificationsMutation {
     async fn unfollow_module(
         &self,
         ctx: &Context<'_>,
-        input: FollowModuleInput,
+        #[graphql(desc = "The module.")] input: FollowModuleInput,
     ) -> Result<FollowModulePayload> {
         set_following(ctx, &input.module_id, false).await
     }

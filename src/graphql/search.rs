@@ -19,10 +19,14 @@ use crate::service::search::{self as service, Scope};
 /// Limits of a search.
 #[derive(InputObject, Default)]
 pub struct CommentSearchFilter {
+    /// Only this review cycle's comments.
     pub cycle_id: Option<ID>,
+    /// Only the comments on this module's revisions.
     pub module_id: Option<ID>,
+    /// Only comments of this type.
     #[graphql(name = "type")]
     pub comment_type: Option<CommentType>,
+    /// Only this organization's comments.
     pub organization_id: Option<ID>,
     /// Only comments with this disposition (where you may see dispositions:
     /// as a rapporteur of the question, or once the cycle has closed).
@@ -32,21 +36,27 @@ pub struct CommentSearchFilter {
 /// Where a snippet comes from.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SearchField {
+    /// The comment's text.
     Body,
+    /// The comment's proposed change.
     ProposedChange,
+    /// A reply in the comment's thread.
     Reply,
 }
 
 /// A range of a snippet's text, in Unicode code points.
 #[derive(SimpleObject)]
 pub struct TextRange {
+    /// The first character (code point), from 0.
     pub start: i32,
+    /// How many characters (code points).
     pub length: i32,
 }
 
 /// A passage around the words found, with the words to highlight.
 #[derive(SimpleObject)]
 pub struct SearchSnippet {
+    /// Which text of the comment it comes from.
     pub field: SearchField,
     /// The passage; `…` marks text left out.
     pub text: String,
@@ -84,8 +94,10 @@ pub struct CommentSearchHit {
     query: Arc<Query>,
 }
 
+/// One comment found, with its score and where its words matched.
 #[Object]
 impl CommentSearchHit {
+    /// The comment.
     async fn comment(&self) -> Comment {
         Comment(self.row.clone())
     }
@@ -132,8 +144,8 @@ impl SearchQuery {
     async fn search_comments(
         &self,
         ctx: &Context<'_>,
-        query: String,
-        filter: Option<CommentSearchFilter>,
+        #[graphql(desc = "The words to look for.")] query: String,
+        #[graphql(desc = "Only the comments that match.")] filter: Option<CommentSearchFilter>,
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<CommentSearchHit>> {

@@ -11,7 +11,7 @@ use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast;
 
 use super::context::CtxExt;
-use super::loaders::{required, Loaders};
+use super::loaders::Loaders;
 use super::modules::{Module, Revision};
 use super::node::decode_id;
 use super::review::{Comment, CycleStatus, Reply, ReviewCycle};
@@ -227,7 +227,12 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<ReviewEvent>>> {
         ctx.user()?;
         let id = decode_id("cycleId", &cycle_id, NodeKind::ReviewCycle)?;
-        let cycle = required(&ctx.loaders()?.cycles, id, "review cycle").await?;
+        let cycle = ctx
+            .loaders()?
+            .cycles
+            .load_one(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("review cycle"))?;
         let now = ctx.state()?.clock.now();
         let statuses = HashMap::from([(cycle.id, cycle.period().status(now))]);
         feed(
@@ -249,7 +254,11 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<ReviewEvent>>> {
         ctx.user()?;
         let id = decode_id("moduleId", &module_id, NodeKind::Module)?;
-        required(&ctx.loaders()?.modules, id, "module").await?;
+        ctx.loaders()?
+            .modules
+            .load_one(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("module"))?;
         let now = ctx.state()?.clock.now();
         let cycles = ctx.loaders()?.cycles_of_module.load_one(id).await?;
         let statuses = cycles

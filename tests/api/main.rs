@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod consolidation;
 mod files;
+mod live;
 mod modules;
 mod protocol;
 mod review;

@@ -28,7 +28,7 @@ use crate::service::comments::{can_see, scope_for};
 use crate::state::AppState;
 
 /// How often the clock is checked for cycles opening or closing.
-const TICK: Duration = Duration::from_millis(100);
+const TICK: Duration = Duration::from_millis(250);
 /// Events waiting for a slow subscriber before it is told it missed some.
 const BUFFER: usize = 8192;
 

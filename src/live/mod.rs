@@ -123,11 +123,6 @@ impl Hub {
         self.accounts.subscribe()
     }
 
-    /// How many receivers are attached (subscriptions and connections).
-    pub fn receivers(&self) -> usize {
-        self.signals.receiver_count()
-    }
-
     /// Start the dispatcher, the clock watch and (on PostgreSQL) the listener.
     /// Returns once events can no longer be missed: on PostgreSQL, after
     /// `LISTEN` is in place.

@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod audit;
 mod auth;
 mod cli;
 mod consolidation;
@@ -13,3 +14,4 @@ mod modules;
 mod protocol;
 mod review;
 mod schema;
+mod search;

@@ -16,6 +16,9 @@ use crate::domain::search::{snippet, Query};
 use crate::error::AppError;
 use crate::service::search::{self as service, Scope};
 
+/// The deepest a search pages (results past it are not worth ranking).
+const MAX_OFFSET: i64 = 10_000;
+
 /// Limits of a search.
 #[derive(InputObject, Default)]
 pub struct CommentSearchFilter {
@@ -182,7 +185,15 @@ impl SearchQuery {
             },
         };
         let page = connection::page(first, after, None, None)?;
-        let offset = page.after.map_or(0, |(pos, _)| pos + 1);
+        // Search pages by position (ranks have no stable key): a cursor holds
+        // the position of its result, which only this field hands out.
+        let offset = match page.after {
+            None => 0,
+            Some((pos, _)) => pos
+                .checked_add(1)
+                .filter(|o| (1..=MAX_OFFSET).contains(o))
+                .ok_or_else(|| AppError::validation("after", "not a valid cursor"))?,
+        };
         let found = service::search(
             ctx.state()?,
             user,

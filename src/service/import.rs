@@ -400,6 +400,21 @@ pub async fn import(
     }
     let ids: Vec<i64> = out.iter().map(|r| r.id).collect();
     crate::service::search::reindex(&mut c, &ids).await?;
+    for r in &out {
+        let summary = format!(
+            "comment {} submitted (imported from a spreadsheet)",
+            r.number.unwrap_or_default()
+        );
+        let change = crate::service::audit::Change::new(
+            "comment.submitted",
+            crate::domain::ids::NodeKind::Comment,
+            r.id,
+            summary,
+        )
+        .in_cycle(cycle.id);
+        crate::service::audit::record(&mut c, crate::service::Actor::User(user), change, now)
+            .await?;
+    }
     let summary = format!("{} comments imported from a spreadsheet", out.len());
     let change = crate::service::audit::Change::new(
         "comments.imported",

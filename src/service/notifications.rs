@@ -35,6 +35,14 @@ pub async fn mark_read(state: &AppState, user: &AuthUser, ids: Option<&[i64]>) -
         }
     }
     let changed = store::mark_read(&mut c, user.id, ids, now).await?;
+    if changed > 0 {
+        let summary = match changed {
+            1 => "1 notification marked read".to_owned(),
+            n => format!("{n} notifications marked read"),
+        };
+        let change = Change::new("notifications.read", NodeKind::User, user.id, summary);
+        audit::record(&mut c, Actor::User(user), change, now).await?;
+    }
     tx.commit().await?;
     Ok(changed)
 }

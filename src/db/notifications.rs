@@ -31,35 +31,27 @@ pub async fn revision_published(
     publisher: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
-    let publisher = publisher.unwrap_or(0);
-    let commented = Sql::new(
-        "INSERT INTO notifications (user_id, kind, module_id, revision_id, reason, created_at) \
-         SELECT u.id, 'REVISION_PUBLISHED', $1, $2, 'COMMENTED', $3 FROM users u \
-         WHERE u.active AND u.id <> $4 AND u.organization_id IN ( \
-             SELECT DISTINCT organization_id FROM comments \
-             WHERE state <> 'DRAFT' AND revision_id IN ( \
-                 SELECT id FROM revisions WHERE module_id = $1 AND id <> $2)) \
+    // One statement: a user who both commented and follows is told once, as COMMENTED.
+    Sql::new(
+        "WITH commented AS (SELECT DISTINCT organization_id FROM comments \
+             WHERE state <> 'DRAFT' AND revision_id IN \
+                 (SELECT id FROM revisions WHERE module_id = $1 AND id <> $2)) \
+         INSERT INTO notifications (user_id, kind, module_id, revision_id, reason, created_at) \
+         SELECT u.id, 'REVISION_PUBLISHED', $1, $2, \
+                CASE WHEN u.organization_id IN (SELECT organization_id FROM commented) \
+                     THEN 'COMMENTED' ELSE 'FOLLOWING' END, $3 \
+         FROM users u \
+         WHERE u.active AND u.id <> $4 \
+           AND (u.organization_id IN (SELECT organization_id FROM commented) \
+                OR u.id IN (SELECT user_id FROM module_follows WHERE module_id = $1)) \
          ON CONFLICT DO NOTHING",
     )
     .arg(module_id)
     .arg(revision_id)
     .arg(now)
-    .arg(publisher)
+    .arg(publisher.unwrap_or(0))
     .execute(c)
-    .await?;
-    let following = Sql::new(
-        "INSERT INTO notifications (user_id, kind, module_id, revision_id, reason, created_at) \
-         SELECT u.id, 'REVISION_PUBLISHED', $1, $2, 'FOLLOWING', $3 FROM users u \
-         JOIN module_follows f ON f.user_id = u.id AND f.module_id = $1 \
-         WHERE u.active AND u.id <> $4 ON CONFLICT DO NOTHING",
-    )
-    .arg(module_id)
-    .arg(revision_id)
-    .arg(now)
-    .arg(publisher)
-    .execute(c)
-    .await?;
-    Ok(commented + following)
+    .await
 }
 
 fn filtered(sql: &mut Sql, user_id: i64, unread: Option<bool>) {

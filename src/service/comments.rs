@@ -314,7 +314,11 @@ async fn record(
         now,
     )
     .await?;
-    search::reindex(c, &[row.id]).await
+    match action {
+        // No thread yet: nothing to read back.
+        "comment.drafted" | "comment.submitted" => search::index_new(c, row).await,
+        _ => search::reindex_rows(c, std::slice::from_ref(row)).await,
+    }
 }
 
 fn event(

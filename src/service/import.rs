@@ -398,8 +398,9 @@ pub async fn import(
     for row in &checked {
         out.push(submit_in(&mut c, user, &cycle, &row.anchor, &row.text, w, now).await?);
     }
-    let ids: Vec<i64> = out.iter().map(|r| r.id).collect();
-    crate::service::search::reindex(&mut c, &ids).await?;
+    for r in &out {
+        crate::service::search::index_new(&mut c, r).await?;
+    }
     for r in &out {
         let summary = format!(
             "comment {} submitted (imported from a spreadsheet)",

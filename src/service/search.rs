@@ -12,17 +12,28 @@ use crate::domain::search::{index_terms, Query};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Index a comment that has no thread yet (a draft, a new submission).
+pub async fn index_new(c: &mut Conn<'_>, comment: &CommentRow) -> AppResult<()> {
+    store::put(c, comment.id, &terms_of(comment, &[])).await
+}
+
 /// Index these comments again (their text or their replies changed).
 pub async fn reindex(c: &mut Conn<'_>, comment_ids: &[i64]) -> AppResult<()> {
     if comment_ids.is_empty() {
         return Ok(());
     }
     let comments = comments_store::by_ids(c, comment_ids).await?;
+    reindex_rows(c, &comments).await
+}
+
+/// Index these comments, as they now are, again with their threads.
+pub async fn reindex_rows(c: &mut Conn<'_>, comments: &[CommentRow]) -> AppResult<()> {
+    let ids: Vec<i64> = comments.iter().map(|r| r.id).collect();
     let mut replies: HashMap<i64, Vec<ReplyRow>> = HashMap::new();
-    for r in comments_store::replies_of(c, comment_ids).await? {
+    for r in comments_store::replies_of(c, &ids).await? {
         replies.entry(r.comment_id).or_default().push(r);
     }
-    for comment in &comments {
+    for comment in comments {
         let thread = replies.remove(&comment.id).unwrap_or_default();
         let terms = terms_of(comment, &thread);
         store::put(c, comment.id, &terms).await?;

@@ -107,8 +107,12 @@ pub fn upgrade(s: HttpState, ws: WebSocketUpgrade, peer: SocketAddr) -> Response
         )
             .into_response();
     }
+    // Small buffers: a subscriber mostly waits, and tungstenite's default
+    // 128 KiB each way made an idle connection cost about 170 KiB.
     let ws = ws
         .protocols([PROTOCOL])
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_message_size(s.app.limits.body_limit_bytes);
     let accepted = ws.selected_protocol().is_some();
     ws.on_upgrade(move |socket| {

@@ -86,15 +86,13 @@ impl Sockets {
 /// The largest close reason a WebSocket control frame allows.
 const MAX_REASON: usize = 123;
 
-fn reason(text: &str) -> String {
-    if text.len() <= MAX_REASON {
-        return text.to_owned();
-    }
-    let mut end = MAX_REASON;
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn truncated(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].to_owned()
+    &text[..end]
 }
 
 /// Upgrade `GET /graphql`.
@@ -191,7 +189,7 @@ impl Connection {
     async fn close(&mut self, code: u16, text: &str) {
         let frame = CloseFrame {
             code,
-            reason: reason(text).into(),
+            reason: truncated(text, MAX_REASON).to_owned().into(),
         };
         let _ = self.socket.send(Message::Close(Some(frame))).await;
     }
@@ -202,11 +200,12 @@ impl Connection {
         }
     }
 
-    async fn send_json(&mut self, v: &Value) -> bool {
-        self.socket
-            .send(Message::Text(v.to_string().into()))
-            .await
-            .is_ok()
+    /// Send a message; a socket that cannot take it ends the connection.
+    async fn send_json(&mut self, v: &Value) -> Close {
+        match self.socket.send(Message::Text(v.to_string().into())).await {
+            Ok(()) => None,
+            Err(_) => Some((close::GOING_AWAY, String::new())),
+        }
     }
 
     async fn run(&mut self) {
@@ -313,11 +312,7 @@ impl Connection {
                 if let Some(p @ Value::Object(_)) = msg.get("payload") {
                     pong["payload"] = p.clone();
                 }
-                if self.send_json(&pong).await {
-                    None
-                } else {
-                    Some((close::GOING_AWAY, String::new()))
-                }
+                self.send_json(&pong).await
             }
             "pong" => None,
             "subscribe" => self.on_subscribe(&msg).await,
@@ -330,7 +325,7 @@ impl Connection {
                 }
                 None
             }
-            other => invalid(&format!("unexpected type `{}`", reason_part(other))),
+            other => invalid(&format!("unexpected type `{}`", truncated(other, 60))),
         }
     }
 
@@ -371,11 +366,7 @@ impl Connection {
                     expires: crate::auth::jwt::expires_at(&token),
                     token,
                 });
-                if self.send_json(&json!({ "type": "connection_ack" })).await {
-                    None
-                } else {
-                    Some((close::GOING_AWAY, String::new()))
-                }
+                self.send_json(&json!({ "type": "connection_ack" })).await
             }
             Err(AppError::Unauthenticated(m)) => {
                 Some((close::FORBIDDEN, format!("Forbidden: {m}")))
@@ -421,7 +412,7 @@ impl Connection {
         if self.subs.contains_key(&id) {
             return Some((
                 close::DUPLICATE_SUBSCRIBER,
-                format!("Subscriber for {} already exists", reason_part(&id)),
+                format!("Subscriber for {} already exists", truncated(&id, 60)),
             ));
         }
         let max = self.s.app.limits.ws_max_subscriptions;
@@ -434,11 +425,7 @@ impl Connection {
                     "extensions": { "code": "TOO_MANY_SUBSCRIPTIONS" }
                 }]
             });
-            return if self.send_json(&refusal).await {
-                None
-            } else {
-                Some((close::GOING_AWAY, String::new()))
-            };
+            return self.send_json(&refusal).await;
         }
         let doc = match async_graphql::parser::parse_query(query) {
             Ok(doc) => doc,
@@ -448,11 +435,7 @@ impl Connection {
                     "id": id,
                     "payload": [{ "message": e.to_string(), "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }]
                 });
-                return if self.send_json(&refusal).await {
-                    None
-                } else {
-                    Some((close::GOING_AWAY, String::new()))
-                };
+                return self.send_json(&refusal).await;
             }
         };
         let is_subscription = match (&doc.operations, operation_name.as_deref()) {
@@ -492,15 +475,6 @@ impl Connection {
         self.subs.insert(id, (generation, task.abort_handle()));
         None
     }
-}
-
-/// At most 60 bytes of client text inside a close reason.
-fn reason_part(s: &str) -> String {
-    let mut end = s.len().min(60);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
 }
 
 /// Execute one operation and send its results: `next` per result, then

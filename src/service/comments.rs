@@ -290,7 +290,7 @@ async fn number_and_submit(
 
 /// After a change to a comment, in its transaction: the audit entry and
 /// the search terms. (The caller raises the live event on the transaction.)
-async fn record(
+pub(crate) async fn record(
     c: &mut Conn<'_>,
     user: &AuthUser,
     row: &CommentRow,
@@ -321,7 +321,7 @@ async fn record(
     }
 }
 
-fn event(
+pub(crate) fn event(
     kind: EventKind,
     cycle: &CycleRow,
     row: &CommentRow,
@@ -605,7 +605,7 @@ async fn reply_recorded(
         now,
     )
     .await?;
-    search::reindex(c, &[comment.id]).await
+    search::reindex_rows(c, std::slice::from_ref(comment)).await
 }
 
 fn reply_body(raw: &str) -> AppResult<String> {

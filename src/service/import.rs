@@ -399,22 +399,7 @@ pub async fn import(
         out.push(submit_in(&mut c, user, &cycle, &row.anchor, &row.text, w, now).await?);
     }
     for r in &out {
-        crate::service::search::index_new(&mut c, r).await?;
-    }
-    for r in &out {
-        let summary = format!(
-            "comment {} submitted (imported from a spreadsheet)",
-            r.number.unwrap_or_default()
-        );
-        let change = crate::service::audit::Change::new(
-            "comment.submitted",
-            crate::domain::ids::NodeKind::Comment,
-            r.id,
-            summary,
-        )
-        .in_cycle(cycle.id);
-        crate::service::audit::record(&mut c, crate::service::Actor::User(user), change, now)
-            .await?;
+        super::comments::record(&mut c, user, r, "comment.submitted", now).await?;
     }
     let summary = format!("{} comments imported from a spreadsheet", out.len());
     let change = crate::service::audit::Change::new(
@@ -426,11 +411,10 @@ pub async fn import(
     .in_cycle(cycle.id);
     crate::service::audit::record(&mut c, crate::service::Actor::User(user), change, now).await?;
     for r in &out {
-        tx.emit(crate::domain::events::Event::comment(
+        tx.emit(super::comments::event(
             crate::domain::events::EventKind::CommentSubmitted,
-            cycle.module_id,
-            cycle.id,
-            r.id,
+            &cycle,
+            r,
             now,
         ));
     }

@@ -17,15 +17,6 @@ pub async fn index_new(c: &mut Conn<'_>, comment: &CommentRow) -> AppResult<()> 
     store::put(c, comment.id, &terms_of(comment, &[])).await
 }
 
-/// Index these comments again (their text or their replies changed).
-pub async fn reindex(c: &mut Conn<'_>, comment_ids: &[i64]) -> AppResult<()> {
-    if comment_ids.is_empty() {
-        return Ok(());
-    }
-    let comments = comments_store::by_ids(c, comment_ids).await?;
-    reindex_rows(c, &comments).await
-}
-
 /// Index these comments, as they now are, again with their threads.
 pub async fn reindex_rows(c: &mut Conn<'_>, comments: &[CommentRow]) -> AppResult<()> {
     let ids: Vec<i64> = comments.iter().map(|r| r.id).collect();

@@ -44,9 +44,10 @@ pub async fn build_state(
         tokens,
         passwords,
         token_ttl: auth.token_ttl,
-        limits,
         trust_forwarded_for,
         live: crate::live::Hub::new(),
+        diffs: crate::service::modules::DiffCache::new(limits.diff_cache_bytes),
+        limits,
     }))
 }
 

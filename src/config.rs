@@ -219,9 +219,33 @@ pub struct LimitArgs {
     /// Largest accepted comments spreadsheet (CSV or XLSX) upload, in bytes.
     #[arg(long, env = "KITREVIEW_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_upload_bytes: usize,
-    /// Serve schema introspection (GraphiQL needs it).
+    /// Serve schema introspection to signed-in users (GraphiQL needs it).
     #[arg(long, env = "KITREVIEW_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+    /// Serve schema introspection to anonymous requests too.
+    #[arg(long, env = "KITREVIEW_ANONYMOUS_INTROSPECTION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub anonymous_introspection: bool,
+    /// Longest accepted GraphQL document (the `query` text), in bytes.
+    #[arg(long, env = "KITREVIEW_MAX_QUERY_BYTES", default_value_t = 64 * 1024)]
+    pub max_query_bytes: usize,
+    /// Most fragments one document may define.
+    #[arg(long, env = "KITREVIEW_MAX_FRAGMENTS", default_value_t = 100)]
+    pub max_fragments: usize,
+    /// Most fields one operation may select once its fragments are inlined.
+    #[arg(long, env = "KITREVIEW_MAX_EXPANDED_FIELDS", default_value_t = 5_000)]
+    pub max_expanded_fields: u64,
+    /// Most aliased fields in one operation (fragments inlined).
+    #[arg(long, env = "KITREVIEW_MAX_ALIASES", default_value_t = 100)]
+    pub max_aliases: u64,
+    /// Most root fields in one operation (fragments inlined).
+    #[arg(long, env = "KITREVIEW_MAX_ROOT_FIELDS", default_value_t = 50)]
+    pub max_root_fields: u64,
+    /// Largest response a query or mutation may produce, in bytes (else RESPONSE_TOO_LARGE).
+    #[arg(long, env = "KITREVIEW_MAX_RESPONSE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_response_bytes: usize,
+    /// Memory kept for computed revision diffs (revisions never change), in bytes.
+    #[arg(long, env = "KITREVIEW_DIFF_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub diff_cache_bytes: u64,
     /// How long a WebSocket client has to send `connection_init` (else closed with 4408).
     #[arg(long, env = "KITREVIEW_WS_INIT_TIMEOUT", value_parser = parse_duration, default_value = "3s")]
     pub ws_init_timeout: Duration,
@@ -243,6 +267,14 @@ impl Default for LimitArgs {
             max_markdown_bytes: 2 * 1024 * 1024,
             max_upload_bytes: 4 * 1024 * 1024,
             introspection: true,
+            anonymous_introspection: false,
+            max_query_bytes: 64 * 1024,
+            max_fragments: 100,
+            max_expanded_fields: 5_000,
+            max_aliases: 100,
+            max_root_fields: 50,
+            max_response_bytes: 32 * 1024 * 1024,
+            diff_cache_bytes: 64 * 1024 * 1024,
             ws_init_timeout: Duration::from_secs(3),
             ws_max_subscriptions: 50,
             ws_max_connections: 10_000,

@@ -25,6 +25,8 @@ pub struct Inner {
     pub trust_forwarded_for: bool,
     /// Live updates: where committed events are fanned out to subscribers.
     pub live: crate::live::Hub,
+    /// Revision diffs already computed (revisions never change).
+    pub diffs: crate::service::modules::DiffCache,
 }
 
 impl AppState {

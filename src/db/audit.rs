@@ -134,3 +134,13 @@ pub async fn by_id(c: &mut Conn<'_>, id: i64) -> AppResult<Option<AuditRow>> {
     .fetch_optional(c)
     .await
 }
+
+/// Events by id (for `nodes`), in no particular order.
+pub async fn by_ids(c: &mut Conn<'_>, ids: &[i64]) -> AppResult<Vec<AuditRow>> {
+    let mut sql = Sql::new(
+        "SELECT id, at, actor_id, organization_id, action, entity_kind, entity_id, question_id, \
+         summary, request_id FROM audit_events WHERE id IN ",
+    );
+    sql.bind_list(ids.iter().map(|i| Arg::I64(*i)));
+    sql.fetch_all(c).await
+}

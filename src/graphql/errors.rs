@@ -33,6 +33,8 @@ pub fn classify(err: &mut ServerError) {
                 _ => {}
             }
         }
+        // Already coded where it was raised (the response budget).
+        None if ext.get("code").is_some() => {}
         None if err.path.is_empty() => ext.set("code", "GRAPHQL_VALIDATION_FAILED"),
         // A resolver's input that the schema's own types refused (a scalar that failed to parse).
         None => ext.set("code", "VALIDATION"),

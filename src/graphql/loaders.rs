@@ -8,10 +8,12 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::db::accounts::{self as store, OrganizationRow, QuestionRow, UserRow};
+use crate::db::audit::{self as audit, AuditRow};
 use crate::db::comments::{self as comments, CommentRow, EditRow, ReplyRow};
 use crate::db::consolidation::{self as consolidation, CarriedRow, ChangeRow, DispositionRow};
 use crate::db::cycles::{self as cycles, CycleRow};
 use crate::db::modules::{self as modules, BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
+use crate::db::notifications::{self as notifications, NotificationRow};
 use crate::db::Db;
 use crate::error::AppError;
 
@@ -55,6 +57,8 @@ by_id_loader!(RevisionRow, modules::revisions_by_ids);
 by_id_loader!(CycleRow, cycles::by_ids);
 by_id_loader!(CommentRow, comments::by_ids);
 by_id_loader!(ReplyRow, comments::replies_by_ids);
+by_id_loader!(NotificationRow, notifications::by_ids);
+by_id_loader!(AuditRow, audit::by_ids);
 
 /// The question of each review cycle.
 pub struct QuestionOfCycle(Db);
@@ -310,6 +314,8 @@ pub struct Loaders {
     pub disposition_changes: DataLoader<ChildrenOf<ChangeRow>, HashMapCache>,
     pub addressed_in: DataLoader<AddressedIn, HashMapCache>,
     pub carried_in: DataLoader<CarriedIn, HashMapCache>,
+    pub notifications: DataLoader<ById<NotificationRow>, HashMapCache>,
+    pub audit_events: DataLoader<ById<AuditRow>, HashMapCache>,
 }
 
 impl Loaders {
@@ -344,6 +350,8 @@ impl Loaders {
             disposition_changes: loader(ChildrenOf::new(db.clone())),
             addressed_in: loader(AddressedIn(db.clone())),
             carried_in: loader(CarriedIn(db.clone())),
+            notifications: loader(ById::new(db.clone())),
+            audit_events: loader(ById::new(db.clone())),
         }
     }
 
@@ -375,6 +383,8 @@ impl Loaders {
         self.disposition_changes.clear::<i64>();
         self.addressed_in.clear::<i64>();
         self.carried_in.clear::<(i64, i64)>();
+        self.notifications.clear::<i64>();
+        self.audit_events.clear::<i64>();
     }
 
     /// Seed the caches with the rows a live event already carries, so the

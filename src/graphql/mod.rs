@@ -2,16 +2,20 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod budget;
 pub mod connection;
 pub mod consolidation;
 pub mod context;
 pub mod errors;
+pub mod limits;
 pub mod live;
 pub mod loaders;
 pub mod modules;
 pub mod node;
 pub mod notifications;
+pub mod order;
 pub mod questions;
+pub mod request;
 pub mod review;
 pub mod search;
 pub mod session;
@@ -60,7 +64,10 @@ fn builder(limits: &LimitArgs) -> SchemaBuilder<Query, Mutation, live::Subscript
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_query_complexity)
         .limit_recursive_depth(64)
-        .limit_directives(16);
+        .limit_directives(16)
+        .extension(budget::ResponseBudget {
+            max_bytes: limits.max_response_bytes,
+        });
     if limits.introspection {
         b
     } else {

@@ -278,7 +278,8 @@ impl Module {
     }
     /// What changed between two revisions (either direction): sections and blocks
     /// aligned, with word-level changes inside changed blocks.
-    #[graphql(complexity = "50 + child_complexity")]
+    /// Costs 500: a diff of two large revisions takes seconds to compute the first time.
+    #[graphql(complexity = "500 + child_complexity")]
     async fn diff(
         &self,
         ctx: &Context<'_>,
@@ -404,8 +405,8 @@ impl Revision {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
-    /// The Markdown source, byte for byte as uploaded.
-    #[graphql(complexity = 20)]
+    /// The Markdown source, byte for byte as uploaded. Costs 256 (up to 2 MiB of text).
+    #[graphql(complexity = 256)]
     async fn markdown(&self, ctx: &Context<'_>) -> Result<String> {
         let md = ctx
             .loaders()?
@@ -415,8 +416,8 @@ impl Revision {
             .unwrap_or_default();
         Ok(md.as_str().to_owned())
     }
-    /// The plain text: headings and blocks in document order, one per paragraph.
-    #[graphql(complexity = 20)]
+    /// The plain text: headings and blocks in document order, one per paragraph. Costs 256.
+    #[graphql(complexity = 256)]
     async fn text(&self, ctx: &Context<'_>) -> Result<String> {
         let c = Content::load(ctx, self.0.id).await?;
         let mut out = String::new();
@@ -753,7 +754,7 @@ pub struct RevisionDiff {
     to: Arc<Content>,
     from_row: RevisionRow,
     to_row: RevisionRow,
-    diff: diff::Diff,
+    diff: Arc<diff::Diff>,
     addressed: Arc<Vec<service::Addressed>>,
 }
 

@@ -5,8 +5,8 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{ServerError, Variables};
+use async_graphql::parser::types::OperationType;
+use async_graphql::ServerError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
@@ -19,9 +19,7 @@ use super::media::{self, Media};
 use super::{client_ip, HttpState};
 use crate::auth::Viewer;
 use crate::error::AppError;
-use crate::graphql::context::RequestData;
-use crate::graphql::errors;
-use crate::graphql::loaders::Loaders;
+use crate::graphql::request::{self, Refused};
 use crate::service::session;
 
 /// The checked parameters of one GraphQL request.
@@ -191,17 +189,6 @@ pub(crate) async fn viewer(
     }
 }
 
-fn operation_type(
-    doc: &async_graphql::parser::types::ExecutableDocument,
-    name: Option<&str>,
-) -> Option<OperationType> {
-    match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    }
-}
-
 async fn execute(
     s: HttpState,
     media: Media,
@@ -223,20 +210,31 @@ async fn execute(
             return res;
         }
     };
-    let doc = match async_graphql::parser::parse_query(&params.query) {
-        Ok(doc) => doc,
-        Err(e) => {
-            return request_error(
-                media,
-                RequestError {
-                    status: StatusCode::BAD_REQUEST,
-                    code: "GRAPHQL_PARSE_FAILED",
-                    message: e.to_string(),
-                },
-            )
+    let client_addr = Some(client_ip(peer, &headers, s.app.trust_forwarded_for));
+    let prepared = match request::prepare(
+        &s.app,
+        params.query,
+        params.operation_name,
+        params.variables,
+        viewer,
+        client_addr,
+    ) {
+        Ok(p) => p,
+        Err(refused) => {
+            let status = match refused {
+                Refused::TooLong { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                Refused::Introspection => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let body = json!({ "errors": [refused.to_json()] });
+            let status = match (media, status) {
+                (Media::Json, StatusCode::BAD_REQUEST) => StatusCode::OK,
+                (_, st) => st,
+            };
+            return json_response(status, media, &body);
         }
     };
-    match operation_type(&doc, params.operation_name.as_deref()) {
+    match prepared.ty {
         Some(OperationType::Mutation) if is_get => {
             let mut res = request_error(
                 media,
@@ -261,37 +259,18 @@ async fn execute(
         }
         _ => {}
     }
-    let mut request = async_graphql::Request::new(params.query);
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
-    }
-    if let Some(vars) = params.variables {
-        request = request.variables(Variables::from_json(Value::Object(vars)));
-    }
-    request.set_parsed_query(doc);
-    let viewer_org = match &viewer {
-        Viewer::User(u) => u.organization_id,
-        Viewer::Anonymous => 0,
-    };
-    let request = request.data(s.app.clone()).data(RequestData {
-        viewer,
-        loaders: std::sync::Arc::new(Loaders::new(&s.app.db, viewer_org)),
-        client_addr: Some(client_ip(peer, &headers, s.app.trust_forwarded_for)),
-    });
-    let response = s.schema.execute(request).await;
+    let mut response = s.schema.execute(prepared.request).await;
+    prepared.shape.finish(&mut response);
     graphql_response(media, response)
 }
 
 /// A response with no data and only path-less errors failed before execution
 /// (validation, variables, limits): under `application/graphql-response+json`
 /// that is a 400 and the answer has no `data` entry.
-fn graphql_response(media: Media, mut response: async_graphql::Response) -> Response {
+fn graphql_response(media: Media, response: async_graphql::Response) -> Response {
     let before_execution = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    for e in &mut response.errors {
-        errors::classify(e);
-    }
     let status = if before_execution && media == Media::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {

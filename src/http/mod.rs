@@ -53,20 +53,14 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
         .with_state(state)
 }
 
-/// Every request has an id: the client's `X-Request-Id` when it is a
-/// reasonable one, else a new one. It is returned in the response and kept
-/// with each audit event the request writes.
+/// Every request has an id made by the server (never the client's
+/// `X-Request-Id`, which could forge or repeat ids in the audit trail). It is
+/// returned in the response and kept with each audit event the request writes.
 async fn request_id(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(crate::service::audit::new_request_id);
+    let id = crate::service::audit::new_request_id();
     let mut res = crate::service::audit::REQUEST_ID
         .scope(id.clone(), next.run(req))
         .await;

@@ -19,8 +19,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::Variables;
+use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -35,9 +34,7 @@ use tokio_util::task::TaskTracker;
 use super::HttpState;
 use crate::auth::{AuthUser, Viewer};
 use crate::error::AppError;
-use crate::graphql::context::RequestData;
-use crate::graphql::errors;
-use crate::graphql::loaders::Loaders;
+use crate::graphql::request;
 use crate::service::session;
 
 /// The only subprotocol served.
@@ -427,37 +424,25 @@ impl Connection {
             });
             return self.send_json(&refusal).await;
         }
-        let doc = match async_graphql::parser::parse_query(query) {
-            Ok(doc) => doc,
-            Err(e) => {
-                let refusal = json!({
-                    "type": "error",
-                    "id": id,
-                    "payload": [{ "message": e.to_string(), "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }]
-                });
+        let variables = match variables {
+            Some(Value::Object(m)) => Some(m),
+            _ => None,
+        };
+        let prepared = match request::prepare(
+            &self.s.app,
+            query.clone(),
+            operation_name,
+            variables,
+            Viewer::User(user),
+            Some(self.peer.ip()),
+        ) {
+            Ok(p) => p,
+            Err(refused) => {
+                let refusal = json!({ "type": "error", "id": id, "payload": [refused.to_json()] });
                 return self.send_json(&refusal).await;
             }
         };
-        let is_subscription = match (&doc.operations, operation_name.as_deref()) {
-            (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Subscription,
-            (DocumentOperations::Multiple(ops), Some(n)) => ops
-                .get(n)
-                .is_some_and(|op| op.node.ty == OperationType::Subscription),
-            (DocumentOperations::Multiple(_), None) => false,
-        };
-        let mut request = async_graphql::Request::new(query.clone());
-        if let Some(n) = operation_name {
-            request = request.operation_name(n);
-        }
-        if let Some(v) = variables {
-            request = request.variables(Variables::from_json(v));
-        }
-        request.set_parsed_query(doc);
-        let request = request.data(self.s.app.clone()).data(RequestData {
-            loaders: Arc::new(Loaders::new(&self.s.app.db, user.organization_id)),
-            viewer: Viewer::User(user),
-            client_addr: Some(self.peer.ip()),
-        });
+        let is_subscription = prepared.ty == Some(OperationType::Subscription);
         self.generation += 1;
         let generation = self.generation;
         let request_id = format!("ws-{}", crate::service::audit::new_request_id());
@@ -465,7 +450,7 @@ impl Connection {
             request_id,
             run_operation(
                 self.s.clone(),
-                request,
+                prepared,
                 id.clone(),
                 generation,
                 is_subscription,
@@ -477,11 +462,30 @@ impl Connection {
     }
 }
 
+/// One protocol message, serialized straight from the response so that its
+/// objects keep the selection order (a `serde_json::Value` would sort them).
+fn envelope<P: serde::Serialize>(ty: &str, id: &str, payload: &P) -> String {
+    #[derive(serde::Serialize)]
+    struct Envelope<'a, P> {
+        #[serde(rename = "type")]
+        ty: &'a str,
+        id: &'a str,
+        payload: &'a P,
+    }
+    serde_json::to_string(&Envelope { ty, id, payload }).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot serialize a response");
+        json!({ "type": "error", "id": id, "payload": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] })
+            .to_string()
+    })
+}
+
 /// Execute one operation and send its results: `next` per result, then
-/// `complete`; a request that fails before execution gets one `error`.
+/// `complete`; a request that fails before execution gets one `error`. A query
+/// or mutation has the same time limit as over HTTP (answered with a TIMEOUT
+/// error); a subscription runs until it is completed.
 async fn run_operation(
     s: HttpState,
-    request: async_graphql::Request,
+    prepared: request::Prepared,
     id: String,
     generation: u64,
     is_subscription: bool,
@@ -495,29 +499,45 @@ async fn run_operation(
             last,
         })
     };
-    let mut stream = s.schema.execute_stream(request);
+    let shape = prepared.shape;
+    let mut stream = s.schema.execute_stream(prepared.request);
+    let deadline = tokio::time::Instant::now() + s.app.limits.request_timeout;
     let mut first = true;
-    while let Some(mut response) = stream.next().await {
-        for e in &mut response.errors {
-            errors::classify(e);
-        }
+    loop {
+        let next = if is_subscription {
+            stream.next().await
+        } else {
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(n) => n,
+                Err(_) => {
+                    let payload = json!([{
+                        "message": format!(
+                            "the operation ran past the time limit of {}",
+                            humantime::format_duration(s.app.limits.request_timeout)
+                        ),
+                        "extensions": { "code": "TIMEOUT" }
+                    }]);
+                    let _ = send(
+                        json!({ "type": "error", "id": id, "payload": payload }).to_string(),
+                        true,
+                    )
+                    .await;
+                    return;
+                }
+            }
+        };
+        let Some(mut response) = next else { break };
+        shape.finish(&mut response);
         let before_execution = first
             && response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
             && response.errors.iter().all(|e| e.path.is_empty());
         first = false;
         if before_execution {
-            let payload = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-            let _ = send(
-                json!({ "type": "error", "id": id, "payload": payload }).to_string(),
-                true,
-            )
-            .await;
+            let _ = send(envelope("error", &id, &response.errors), true).await;
             return;
         }
-        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-        let msg = json!({ "type": "next", "id": id, "payload": payload }).to_string();
-        if send(msg, false).await.is_err() {
+        if send(envelope("next", &id, &response), false).await.is_err() {
             return;
         }
         if !is_subscription {

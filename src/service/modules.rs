@@ -1,5 +1,7 @@
 //! Kits, modules, revisions and diffs: who may change them, and how a revision is made.
 
+use std::sync::Arc;
+
 use super::audit::{self, Change};
 use super::{field, Actor};
 use crate::db::modules::{
@@ -350,6 +352,7 @@ async fn previous_anchors(c: &mut Conn<'_>, revision_id: i64) -> AppResult<Previ
 }
 
 /// A revision's sections and blocks, in document order.
+#[derive(Clone)]
 pub struct Structure {
     pub revision: RevisionRow,
     pub sections: Vec<SectionRow>,
@@ -404,7 +407,7 @@ async fn structure(
 pub struct RevisionDiff {
     pub from: Structure,
     pub to: Structure,
-    pub diff: diff::Diff,
+    pub diff: Arc<diff::Diff>,
     /// The comments addressed by the revisions after the earlier side up to
     /// the later one, with their block on each side (when anchored to a block).
     pub addressed: Vec<Addressed>,
@@ -464,6 +467,53 @@ async fn addressed_between(
         .collect())
 }
 
+/// Diffs already computed, by (earlier, later) revision id: revisions never
+/// change, so a diff never goes stale. Bounded by the bytes of its texts;
+/// concurrent requests for the same pair wait for one computation.
+pub struct DiffCache(quick_cache::sync::Cache<(i64, i64), Arc<diff::Diff>, DiffWeight>);
+
+#[derive(Clone)]
+pub struct DiffWeight;
+
+impl quick_cache::Weighter<(i64, i64), Arc<diff::Diff>> for DiffWeight {
+    fn weight(&self, _key: &(i64, i64), d: &Arc<diff::Diff>) -> u64 {
+        let bytes: usize = d
+            .sections
+            .iter()
+            .flat_map(|s| &s.blocks)
+            .map(|b| 64 + b.changes.iter().map(|c| c.text.len() + 16).sum::<usize>())
+            .sum();
+        (bytes + 64) as u64
+    }
+}
+
+impl DiffCache {
+    pub fn new(max_bytes: u64) -> Self {
+        Self(quick_cache::sync::Cache::with_weighter(
+            1_000, max_bytes, DiffWeight,
+        ))
+    }
+
+    async fn diff(&self, from: &Structure, to: &Structure) -> AppResult<Arc<diff::Diff>> {
+        let key = (from.revision.id, to.revision.id);
+        if let Some(d) = self.0.get(&key) {
+            return Ok(d);
+        }
+        let (f, t) = (from.clone(), to.clone());
+        self.0
+            .get_or_insert_async(&key, async move {
+                // CPU-bound (seconds for two 2 MiB revisions): off the runtime's
+                // workers, so timeouts and other requests keep running.
+                tokio::task::spawn_blocking(move || {
+                    Arc::new(diff::diff(&f.diff_input(), &t.diff_input()))
+                })
+                .await
+                .map_err(AppError::internal)
+            })
+            .await
+    }
+}
+
 /// Compare two revisions of a module, in either direction. Any signed-in user may.
 #[tracing::instrument(skip_all, fields(module_id, from, to))]
 pub async fn diff_revisions(
@@ -483,12 +533,7 @@ pub async fn diff_revisions(
         let addressed = addressed_between(&mut c, module_id, &from.revision, &to.revision).await?;
         (from, to, addressed)
     };
-    let (from, to, diff) = tokio::task::spawn_blocking(move || {
-        let d = diff::diff(&from.diff_input(), &to.diff_input());
-        (from, to, d)
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let diff = state.diffs.diff(&from, &to).await?;
     Ok(RevisionDiff {
         from,
         to,

@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod consolidation;
 mod files;
+mod limits;
 mod live;
 mod modules;
 mod protocol;

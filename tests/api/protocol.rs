@@ -130,9 +130,12 @@ async fn get_runs_queries_but_never_mutations(b: Backend) {
     let Some(s) = TestServer::start(b).await else {
         return;
     };
+    // Introspection is for signed-in users.
+    let token = s.secretariat().await;
     let res = s
         .http
         .get(s.url("/graphql"))
+        .bearer_auth(&token)
         .query(&[
             (
                 "query",
@@ -225,7 +228,7 @@ async fn depth_and_complexity_are_limited_but_introspection_works(b: Backend) {
         return;
     };
     let token = s.secretariat().await;
-    let data = s.ok(None, INTROSPECTION, json!({})).await;
+    let data = s.ok(Some(&token), INTROSPECTION, json!({})).await;
     assert!(data["__schema"]["types"].as_array().map_or(0, Vec::len) > 20);
 
     // Deeper than the limit (15): refused before anything runs.

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{Backend, TestServer, PASSWORD};
+use super::{Backend, Options, TestServer, PASSWORD};
 use kitreview::domain::accounts::Role;
 
 /// The demo's e-Government Module 1, revision 1.
@@ -34,7 +34,12 @@ pub struct Committee {
 
 impl Committee {
     pub async fn start(b: Backend) -> Option<Self> {
-        let s = TestServer::start(b).await?;
+        Self::start_with(b, Options::default()).await
+    }
+
+    /// The committee on a server with other options.
+    pub async fn start_with(b: Backend, opts: Options) -> Option<Self> {
+        let s = TestServer::start_with(b, opts).await?;
         let admin = s.secretariat().await;
         s.org("Brazil", Some("BR")).await;
         let kenya_org = s.org("Kenya", Some("KE")).await;

@@ -95,6 +95,17 @@ impl Ws {
         }
     }
 
+    /// The next text message as sent (key order kept), within 10 s.
+    pub async fn next_text(&mut self) -> String {
+        loop {
+            match tokio::time::timeout(WAIT, self.stream.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => return t.as_str().to_owned(),
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                other => panic!("expected a text message, got {other:?}"),
+            }
+        }
+    }
+
     /// The next frame (waits up to 10 s).
     pub async fn recv(&mut self) -> Frame {
         self.recv_within(WAIT).await.expect("a message within 10 s")

@@ -238,7 +238,11 @@ pub struct LimitArgs {
     pub ws_max_pending: usize,
     /// Most unacknowledged WebSockets from one client address (an IPv6 /64);
     /// 0 for no such limit.
-    #[arg(long, env = "KITREVIEW_WS_MAX_PENDING_PER_ADDRESS", default_value_t = 16)]
+    #[arg(
+        long,
+        env = "KITREVIEW_WS_MAX_PENDING_PER_ADDRESS",
+        default_value_t = 16
+    )]
     pub ws_max_pending_per_address: usize,
     /// Time a client has to send a request's line and headers, counted from
     /// when the server starts waiting for them: on a new connection and again
@@ -258,7 +262,11 @@ pub struct LimitArgs {
     /// Most TCP connections open at once from one client address (an IPv6
     /// /64); 0 for no such limit. Behind a reverse proxy every connection
     /// comes from the proxy: raise it or set 0 there.
-    #[arg(long, env = "KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    #[arg(
+        long,
+        env = "KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
     pub max_connections_per_address: usize,
 }
 

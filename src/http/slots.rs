@@ -49,7 +49,11 @@ impl Slots {
     pub fn take(&self, ip: IpAddr) -> Result<Slot, Full> {
         let key = address_key(ip);
         // The counts stay consistent under a poisoned lock: each change is one statement.
-        let mut taken = self.inner.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut taken = self
+            .inner
+            .taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if taken.total >= self.inner.max {
             return Err(Full::Everyone);
         }
@@ -149,6 +153,9 @@ mod tests {
         assert_eq!(slots.take(ip("2001:db8::2")).err(), Some(Full::Address));
         let _b = slots.take(ip("2001:db8:0:1::1")).expect("another /64");
         let _c = slots.take(ip("192.0.2.1")).expect("IPv4");
-        assert_eq!(slots.take(ip("::ffff:192.0.2.1")).err(), Some(Full::Address));
+        assert_eq!(
+            slots.take(ip("::ffff:192.0.2.1")).err(),
+            Some(Full::Address)
+        );
     }
 }

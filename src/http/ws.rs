@@ -42,8 +42,8 @@ use tokio_util::task::TaskTracker;
 
 use super::slots::{Full, Slot, Slots};
 use super::HttpState;
-use crate::config::LimitArgs;
 use crate::auth::{AuthUser, Viewer};
+use crate::config::LimitArgs;
 use crate::error::AppError;
 use crate::graphql::context::RequestData;
 use crate::graphql::errors;
@@ -157,7 +157,8 @@ fn truncated(text: &str, max: usize) -> &str {
 fn is_too_big(e: &axum::Error) -> bool {
     use std::error::Error as _;
     matches!(
-        e.source().and_then(|s| s.downcast_ref::<tungstenite::Error>()),
+        e.source()
+            .and_then(|s| s.downcast_ref::<tungstenite::Error>()),
         Some(tungstenite::Error::Capacity(_))
     )
 }
@@ -445,7 +446,10 @@ impl Connection {
         };
         match session::authenticate(&self.s.app, &token).await {
             Ok(user) => {
-                let Some(place) = self.s.sockets.take_open(self.s.app.limits.ws_max_connections)
+                let Some(place) = self
+                    .s
+                    .sockets
+                    .take_open(self.s.app.limits.ws_max_connections)
                 else {
                     return Some((
                         close::TRY_AGAIN_LATER,

@@ -1,7 +1,6 @@
 //! Building the application from configuration and serving it on a bound listener.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -59,19 +58,18 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let schema = crate::graphql::build(&state.limits);
     let live = state.live.start(&state).await?;
-    let sockets = crate::http::ws::Sockets::default();
+    let sockets = crate::http::ws::Sockets::new(&state.limits);
     let router = crate::http::router(state.clone(), schema, sockets.clone());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let signal = stop.clone();
     let closing = sockets.clone();
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         shutdown.await;
         // Live connections are told first (1001), then requests in flight finish.
         closing.shut_down(std::time::Duration::from_secs(5)).await;
-    })
-    .await?;
+        signal.cancel();
+    });
+    crate::http::server::serve(listener, router, (&state.limits).into(), stop).await;
     sockets.shut_down(std::time::Duration::from_secs(5)).await;
     for task in live {
         task.abort();

@@ -255,6 +255,43 @@ pub struct LimitArgs {
     /// Most WebSocket connections served at once by this instance.
     #[arg(long, env = "KITREVIEW_WS_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub ws_max_connections: usize,
+    /// Most WebSockets waiting for `connection_init` to be acknowledged, from
+    /// all clients together (over it the upgrade is answered 503). They do not
+    /// count against `--ws-max-connections` until acknowledged.
+    #[arg(long, env = "KITREVIEW_WS_MAX_PENDING", default_value_t = 256)]
+    pub ws_max_pending: usize,
+    /// Most unacknowledged WebSockets from one client address (an IPv6 /64);
+    /// 0 for no such limit.
+    #[arg(
+        long,
+        env = "KITREVIEW_WS_MAX_PENDING_PER_ADDRESS",
+        default_value_t = 16
+    )]
+    pub ws_max_pending_per_address: usize,
+    /// Time a client has to send a request's line and headers, counted from
+    /// when the server starts waiting for them: on a new connection and again
+    /// after each response on a kept-alive one. Over it the connection is closed.
+    #[arg(long, env = "KITREVIEW_HEADER_READ_TIMEOUT", value_parser = parse_duration, default_value = "10s")]
+    pub header_read_timeout: Duration,
+    /// An HTTP connection on which no request is being handled and no byte
+    /// has moved either way for this long is closed (a client that stops
+    /// reading a response, an idle keep-alive). WebSockets have their own rules.
+    #[arg(long, env = "KITREVIEW_IDLE_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
+    pub idle_timeout: Duration,
+    /// Most TCP connections open at once (WebSockets included); a connection
+    /// over it is closed as soon as it is accepted. Keep it below the
+    /// process's open-file limit (`ulimit -n`).
+    #[arg(long, env = "KITREVIEW_MAX_CONNECTIONS", default_value_t = 16_384)]
+    pub max_connections: usize,
+    /// Most TCP connections open at once from one client address (an IPv6
+    /// /64); 0 for no such limit. Behind a reverse proxy every connection
+    /// comes from the proxy: raise it or set 0 there.
+    #[arg(
+        long,
+        env = "KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
 }
 
 impl Default for LimitArgs {
@@ -278,6 +315,12 @@ impl Default for LimitArgs {
             ws_init_timeout: Duration::from_secs(3),
             ws_max_subscriptions: 50,
             ws_max_connections: 10_000,
+            ws_max_pending: 256,
+            ws_max_pending_per_address: 16,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 16_384,
+            max_connections_per_address: 256,
         }
     }
 }

@@ -50,6 +50,9 @@ pub fn start_server(url: &str, port: u16) -> Child {
         .env("KITREVIEW_JWT_SECRET", SECRET)
         .env("KITREVIEW_LOG", "warn")
         .env("KITREVIEW_DB_MAX_CONNECTIONS", "16")
+        // Every benchmark client comes from 127.0.0.1.
+        .env("KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS", "0")
+        .env("KITREVIEW_WS_MAX_PENDING_PER_ADDRESS", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

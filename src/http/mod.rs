@@ -3,6 +3,8 @@
 pub mod files;
 pub mod graphql;
 pub mod media;
+pub mod server;
+pub mod slots;
 pub mod ws;
 
 use std::net::SocketAddr;

@@ -13,6 +13,14 @@
 //!   refused with an `error` message (code TOO_MANY_SUBSCRIPTIONS) and the
 //!   connection stays.
 //! - On graceful shutdown every socket is closed with 1001.
+//! - Until its `connection_init` is acknowledged a socket counts against a
+//!   small budget of its own (`--ws-max-pending`, and
+//!   `--ws-max-pending-per-address` for one client address); over it the
+//!   upgrade is answered 503. Only acknowledged sockets count against
+//!   `--ws-max-connections`: over that, the upgrade is answered 503, or a
+//!   socket whose place went meanwhile is closed with 1013 instead of the ack.
+//! - A message over the size limit (the body limit) closes the socket with
+//!   1009.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,8 +39,10 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::slots::{Full, Slot, Slots};
 use super::HttpState;
 use crate::auth::{AuthUser, Viewer};
+use crate::config::LimitArgs;
 use crate::error::AppError;
 use crate::graphql::request;
 use crate::service::session;
@@ -43,7 +53,9 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 /// The protocol's close codes.
 pub mod close {
     pub const GOING_AWAY: u16 = 1001;
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
     pub const INTERNAL: u16 = 1011;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const INVALID_MESSAGE: u16 = 4400;
     pub const UNAUTHORIZED: u16 = 4401;
     pub const FORBIDDEN: u16 = 4403;
@@ -53,15 +65,55 @@ pub mod close {
     pub const TOO_MANY_INIT: u16 = 4429;
 }
 
-/// The WebSocket side of the server: shutdown, connection count, tasks.
-#[derive(Clone, Default)]
+/// The WebSocket side of the server: shutdown, connection counts, tasks.
+#[derive(Clone)]
 pub struct Sockets {
     shutdown: CancellationToken,
     tracker: TaskTracker,
+    /// Acknowledged sockets.
     open: Arc<AtomicUsize>,
+    /// Sockets not acknowledged yet.
+    pending: Slots,
+}
+
+/// Where a socket stands against the budgets.
+enum Place {
+    /// Waiting for its `connection_init` to be acknowledged.
+    Pending(#[allow(dead_code)] Slot),
+    /// Acknowledged: one of `open`.
+    Open(Arc<AtomicUsize>),
+    None,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Place::Open(open) = self {
+            open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Sockets {
+    pub fn new(limits: &LimitArgs) -> Self {
+        Self {
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            open: Arc::new(AtomicUsize::new(0)),
+            pending: Slots::new(limits.ws_max_pending, limits.ws_max_pending_per_address),
+        }
+    }
+
+    /// A place among the acknowledged sockets, if one is free.
+    fn take_open(&self, max: usize) -> Option<Place> {
+        let before = self.open.fetch_add(1, Ordering::Relaxed);
+        let place = Place::Open(self.open.clone());
+        if before >= max {
+            drop(place);
+            return None;
+        }
+        Some(place)
+    }
+
     /// Close every socket with 1001 and wait (up to `grace`) for them to go.
     pub async fn shut_down(&self, grace: std::time::Duration) {
         self.shutdown.cancel();
@@ -74,9 +126,14 @@ impl Sockets {
         }
     }
 
-    /// Connections open now.
+    /// Acknowledged connections open now.
     pub fn open(&self) -> usize {
         self.open.load(Ordering::Relaxed)
+    }
+
+    /// Connections waiting for their `connection_init` to be acknowledged.
+    pub fn pending(&self) -> usize {
+        self.pending.taken()
     }
 }
 
@@ -92,29 +149,52 @@ fn truncated(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// A read failed because the message is over `max_message_size` (or a frame
+/// over `max_frame_size`).
+fn is_too_big(e: &axum::Error) -> bool {
+    use std::error::Error as _;
+    matches!(
+        e.source()
+            .and_then(|s| s.downcast_ref::<tungstenite::Error>()),
+        Some(tungstenite::Error::Capacity(_))
+    )
+}
+
 /// Upgrade `GET /graphql`.
 pub fn upgrade(s: HttpState, ws: WebSocketUpgrade, peer: SocketAddr) -> Response {
     let sockets = s.sockets.clone();
-    if sockets.open() >= s.app.limits.ws_max_connections {
-        return (
+    let busy = |what: &str| {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            "too many live connections; try again later\n",
+            [(axum::http::header::RETRY_AFTER, "5")],
+            format!("{what}; try again later\n"),
         )
-            .into_response();
+            .into_response()
+    };
+    if sockets.open() >= s.app.limits.ws_max_connections {
+        return busy("too many live connections");
     }
+    let slot = match sockets.pending.take(peer.ip()) {
+        Ok(slot) => slot,
+        Err(Full::Everyone) => return busy("too many live connections are starting"),
+        Err(Full::Address) => {
+            return busy("too many live connections are starting from this address")
+        }
+    };
     // Small buffers: a subscriber mostly waits, and tungstenite's default
     // 128 KiB each way made an idle connection cost about 170 KiB.
     let ws = ws
         .protocols([PROTOCOL])
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .max_message_size(s.app.limits.body_limit_bytes);
+        .max_message_size(s.app.limits.body_limit_bytes)
+        .max_frame_size(s.app.limits.body_limit_bytes);
     let accepted = ws.selected_protocol().is_some();
     ws.on_upgrade(move |socket| {
         let tracker = sockets.tracker.clone();
         tracker.track_future(async move {
-            sockets.open.fetch_add(1, Ordering::Relaxed);
             let mut conn = Connection::new(s, socket, peer);
+            conn.place = Place::Pending(slot);
             if accepted {
                 conn.run().await;
             } else {
@@ -125,7 +205,6 @@ pub fn upgrade(s: HttpState, ws: WebSocketUpgrade, peer: SocketAddr) -> Response
                 .await;
             }
             conn.stop_all();
-            sockets.open.fetch_sub(1, Ordering::Relaxed);
         })
     })
 }
@@ -155,6 +234,7 @@ struct Connection {
     generation: u64,
     out_tx: mpsc::Sender<Out>,
     out_rx: mpsc::Receiver<Out>,
+    place: Place,
 }
 
 /// Why the loop ends: a close frame to send, or nothing (the peer left).
@@ -180,6 +260,7 @@ impl Connection {
             generation: 0,
             out_tx,
             out_rx,
+            place: Place::None,
         }
     }
 
@@ -247,6 +328,10 @@ impl Connection {
                 }
                 msg = self.socket.recv() => {
                     let outcome = match msg {
+                        Some(Err(e)) if is_too_big(&e) => {
+                            let max = self.s.app.limits.body_limit_bytes;
+                            break Some((close::MESSAGE_TOO_BIG, format!("Message too big: the limit is {max} bytes")));
+                        }
                         None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Binary(_))) => invalid("binary frames are not part of the protocol"),
@@ -358,6 +443,18 @@ impl Connection {
         };
         match session::authenticate(&self.s.app, &token).await {
             Ok(user) => {
+                let Some(place) = self
+                    .s
+                    .sockets
+                    .take_open(self.s.app.limits.ws_max_connections)
+                else {
+                    return Some((
+                        close::TRY_AGAIN_LATER,
+                        "Try again later: too many live connections".into(),
+                    ));
+                };
+                // Acknowledged from here on: the pending place goes back.
+                self.place = place;
                 self.signed = Some(Signed {
                     user: Arc::new(user),
                     expires: crate::auth::jwt::expires_at(&token),

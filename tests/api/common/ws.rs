@@ -44,6 +44,22 @@ impl Ws {
         Ws { stream }
     }
 
+    /// Connect with the graphql-transport-ws subprotocol; the HTTP status
+    /// when the server refuses the upgrade.
+    pub async fn try_connect(base: &str) -> Result<Ws, u16> {
+        let url = format!("{}/graphql", base.replacen("http", "ws", 1));
+        let mut req = url.into_client_request().expect("request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((stream, _)) => Ok(Ws { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+            Err(e) => panic!("WebSocket connect: {e}"),
+        }
+    }
+
     /// Connect with the graphql-transport-ws subprotocol.
     pub async fn connect(base: &str) -> Ws {
         Self::connect_with(base, Some("graphql-transport-ws")).await

@@ -15,3 +15,4 @@ mod protocol;
 mod review;
 mod schema;
 mod search;
+mod uploads;

@@ -192,8 +192,7 @@ fn csv_stream(s: HttpState, table: Table) -> Body {
             };
             for r in &rows {
                 let cells = r.cells();
-                if w
-                    .write_record(cells.iter().map(|c| neutralize_formula(c).into_owned()))
+                if w.write_record(cells.iter().map(|c| neutralize_formula(c).into_owned()))
                     .is_err()
                 {
                     return;

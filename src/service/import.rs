@@ -134,9 +134,8 @@ fn read_xlsx(bytes: &[u8], b: &Bounds) -> Result<Vec<Vec<String>>, ImportError> 
         .first()
         .cloned()
         .ok_or_else(|| file_error("the workbook has no worksheet"))?;
-    let unreadable = |e: calamine::XlsxError| {
-        file_error(format!("the first worksheet cannot be read: {e}"))
-    };
+    let unreadable =
+        |e: calamine::XlsxError| file_error(format!("the first worksheet cannot be read: {e}"));
     let mut reader = book.worksheet_cells_reader(&first).map_err(unreadable)?;
     // (row, column, text) of the non-empty cells, 0-based.
     let mut cells: Vec<(usize, usize, String)> = Vec::new();

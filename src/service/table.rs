@@ -326,7 +326,10 @@ mod tests {
     #[test]
     fn formulas_are_neutralized_and_restored_exactly() {
         for (cell, csv) in [
-            ("=HYPERLINK(\"http://evil.example\")", "'=HYPERLINK(\"http://evil.example\")"),
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "'=HYPERLINK(\"http://evil.example\")",
+            ),
             ("+1", "'+1"),
             ("-1", "'-1"),
             ("@SUM(A1)", "'@SUM(A1)"),

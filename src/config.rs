@@ -219,6 +219,14 @@ pub struct LimitArgs {
     /// Largest accepted comments spreadsheet (CSV or XLSX) upload, in bytes.
     #[arg(long, env = "KITREVIEW_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_upload_bytes: usize,
+    /// Most bytes an XLSX upload may expand to, all its zip entries together
+    /// (each entry is read through this cap: declared sizes are not trusted).
+    #[arg(long, env = "KITREVIEW_MAX_UPLOAD_EXPANDED_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_upload_expanded_bytes: u64,
+    /// Highest compression ratio of one zip entry of an XLSX upload (entries
+    /// expanding past 1 MiB); above it the upload is refused as a zip bomb.
+    #[arg(long, env = "KITREVIEW_MAX_UPLOAD_ZIP_RATIO", default_value_t = 100)]
+    pub max_upload_zip_ratio: u64,
     /// Serve schema introspection to signed-in users (GraphiQL needs it).
     #[arg(long, env = "KITREVIEW_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
@@ -303,6 +311,8 @@ impl Default for LimitArgs {
             max_query_complexity: 20_000,
             max_markdown_bytes: 2 * 1024 * 1024,
             max_upload_bytes: 4 * 1024 * 1024,
+            max_upload_expanded_bytes: 64 * 1024 * 1024,
+            max_upload_zip_ratio: 100,
             introspection: true,
             anonymous_introspection: false,
             max_query_bytes: 64 * 1024,

@@ -15,7 +15,7 @@ use crate::domain::ids::{GlobalId, NodeKind};
 use crate::domain::page::Page;
 use crate::error::AppError;
 use crate::service::import::{self, ImportError};
-use crate::service::table::{Table, HEADERS};
+use crate::service::table::{neutralize_formula, Table, HEADERS};
 
 /// Rows read per database round trip while exporting.
 const EXPORT_PAGE: usize = 500;
@@ -191,7 +191,10 @@ fn csv_stream(s: HttpState, table: Table) -> Body {
                 }
             };
             for r in &rows {
-                if w.write_record(r.cells()).is_err() {
+                let cells = r.cells();
+                if w.write_record(cells.iter().map(|c| neutralize_formula(c).into_owned()))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -310,6 +313,10 @@ pub async fn import(
             }),
         ),
         Err(ImportError::Other(e)) => error(&e),
+        Err(ImportError::TooLarge(message)) => json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({ "errors": [ { "message": message, "extensions": { "code": "PAYLOAD_TOO_LARGE" } } ] }),
+        ),
         Err(ImportError::Rows(list)) => json(
             StatusCode::UNPROCESSABLE_ENTITY,
             json!({ "errors": list.iter().map(|e| json!({

@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use super::comments::{closed, cycle_of, submit_in, window, AnchorInput, TextInput};
-use super::table::{block_labels, clause_label, GENERAL};
+use super::table::{block_labels, clause_label, restore_formula, GENERAL};
+use super::workbook::{self, Bounds, Refusal};
 use crate::auth::AuthUser;
 use crate::db::comments::CommentRow;
 use crate::db::modules as modules_store;
@@ -41,6 +42,8 @@ pub struct RowError {
 pub enum ImportError {
     /// The file, or some rows, are wrong: nothing was written.
     Rows(Vec<RowError>),
+    /// The file expands past the upload limits (HTTP 413): nothing was read.
+    TooLarge(String),
     Other(AppError),
 }
 
@@ -58,11 +61,33 @@ fn file_error(message: impl Into<String>) -> ImportError {
     }])
 }
 
-/// The cells of the sheet, heading row first.
-pub fn read_sheet(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(bytes);
+/// The cells of the sheet, heading row first, within `b` (rows, columns and,
+/// for an XLSX, its expanded size); the CSV export's formula guard is undone.
+pub fn read_sheet(bytes: &[u8], b: &Bounds) -> Result<Vec<Vec<String>>, ImportError> {
+    let mut rows = if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes, b)?
+    } else {
+        read_csv(bytes, b)?
+    };
+    for cell in rows.iter_mut().flatten() {
+        restore_formula(cell);
     }
+    Ok(rows)
+}
+
+fn too_many_rows(b: &Bounds) -> ImportError {
+    file_error(format!("at most {} comments per upload", b.rows))
+}
+
+fn too_many_columns(b: &Bounds) -> ImportError {
+    file_error(format!(
+        "the comments template has at most {} columns (A to {})",
+        b.columns,
+        workbook::column_name(b.columns as u64)
+    ))
+}
+
+fn read_csv(bytes: &[u8], b: &Bounds) -> Result<Vec<Vec<String>>, ImportError> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         file_error("the file is neither an XLSX workbook nor UTF-8 text (save the CSV as UTF-8)")
     })?;
@@ -83,41 +108,67 @@ pub fn read_sheet(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| file_error(format!("line {}: {e}", i + 1)))?;
+        if record.len() > b.columns {
+            return Err(too_many_columns(b));
+        }
         rows.push(record.iter().map(str::to_owned).collect());
-        if rows.len() > MAX_ROWS + 1 {
-            return Err(file_error(format!(
-                "at most {MAX_ROWS} comments per upload"
-            )));
+        if rows.len() > b.rows + 1 {
+            return Err(too_many_rows(b));
         }
     }
     Ok(rows)
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
+/// The first worksheet, read cell by cell after [`workbook::check`] proved the
+/// archive small: reading stops at the first cell beyond the limits.
+fn read_xlsx(bytes: &[u8], b: &Bounds) -> Result<Vec<Vec<String>>, ImportError> {
     use calamine::{Data, Reader, Xlsx};
+    workbook::check(bytes, b).map_err(|r| match r {
+        Refusal::TooLarge(m) => ImportError::TooLarge(m),
+        Refusal::Invalid(m) => file_error(m),
+    })?;
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e| file_error(format!("the XLSX workbook cannot be read: {e}")))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_error("the workbook has no worksheet"))?
-        .map_err(|e| file_error(format!("the first worksheet cannot be read: {e}")))?;
-    if range.height() > MAX_ROWS + 1 {
-        return Err(file_error(format!(
-            "at most {MAX_ROWS} comments per upload"
-        )));
+    let first = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| file_error("the workbook has no worksheet"))?;
+    let unreadable =
+        |e: calamine::XlsxError| file_error(format!("the first worksheet cannot be read: {e}"));
+    let mut reader = book.worksheet_cells_reader(&first).map_err(unreadable)?;
+    // (row, column, text) of the non-empty cells, 0-based.
+    let mut cells: Vec<(usize, usize, String)> = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        let (row, column) = cell.get_position();
+        let (row, column) = (row as usize, column as usize);
+        if row > b.rows {
+            return Err(too_many_rows(b));
+        }
+        if column >= b.columns {
+            return Err(too_many_columns(b));
+        }
+        let text = match Data::from(cell.get_value().clone()) {
+            Data::Empty => continue,
+            Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+            other => other.to_string(),
+        };
+        cells.push((row, column, text));
     }
-    Ok(range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect())
+    // As calamine's ranges do: the table starts at its first non-empty row and column.
+    let (Some(top), Some(left)) = (
+        cells.iter().map(|c| c.0).min(),
+        cells.iter().map(|c| c.1).min(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let bottom = cells.iter().map(|c| c.0).max().unwrap_or(top);
+    let right = cells.iter().map(|c| c.1).max().unwrap_or(left);
+    let mut rows = vec![vec![String::new(); right - left + 1]; bottom - top + 1];
+    for (row, column, text) in cells {
+        rows[row - top][column - left] = text;
+    }
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -357,7 +408,19 @@ pub async fn import(
     cycle_id: i64,
     bytes: Vec<u8>,
 ) -> Result<Vec<CommentRow>, ImportError> {
-    let rows = tokio::task::spawn_blocking(move || read_sheet(&bytes))
+    // Who may upload, and where, is settled before a byte of the file is read.
+    let now = state.clock.now();
+    {
+        let mut pooled = state.db.read().await?;
+        let mut c = pooled.conn();
+        let cycle = cycle_of(&mut c, cycle_id).await?;
+        let w = window(&mut c, &cycle, user.organization_id, now).await?;
+        if !matches!(w, Window::OnTime | Window::Late) {
+            return Err(closed(w).into());
+        }
+    }
+    let bounds = Bounds::of(&state.limits, MAX_ROWS);
+    let rows = tokio::task::spawn_blocking(move || read_sheet(&bytes, &bounds))
         .await
         .map_err(AppError::internal)??;
     let now = state.clock.now();
@@ -429,13 +492,14 @@ mod tests {
     #[test]
     fn csv_as_spreadsheets_write_it() {
         let text = "\u{feff}MB/NC;Clause;Type of comment;Comment\nFR;3.1;te;\"Deux lignes\navec « guillemets »\"\n";
-        let rows = read_sheet(text.as_bytes())
+        let b = Bounds::of(&crate::config::LimitArgs::default(), MAX_ROWS);
+        let rows = read_sheet(text.as_bytes(), &b)
             .map_err(|_| "read")
             .expect("read");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0][0], "MB/NC");
         assert_eq!(rows[1][3], "Deux lignes\navec « guillemets »");
-        assert!(read_sheet(&[0xff, 0xfe, 0x00, 0x41]).is_err());
+        assert!(read_sheet(&[0xff, 0xfe, 0x00, 0x41], &b).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod search;
 pub mod session;
 pub mod table;
+pub mod workbook;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};

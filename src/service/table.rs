@@ -2,6 +2,7 @@
 //! the disposition, in document order, as the viewer may see it. Read in
 //! pages so that exports stream whatever the size of the cycle.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::comments::visible_in;
@@ -36,6 +37,31 @@ pub const HEADERS: [&str; 9] = [
 
 /// What the clause column says of a comment on the whole document.
 pub const GENERAL: &str = "General";
+
+/// Does a cell open as a formula in a spreadsheet (OWASP's CSV injection list)?
+fn formula_like(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// A CSV cell that a spreadsheet opens as text: a cell that would start a
+/// formula gets a single quote in front (OWASP), and so does one that already
+/// starts with quotes before such a character, so that [`restore_formula`]
+/// gives back exactly what was written.
+pub fn neutralize_formula(s: &str) -> Cow<'_, str> {
+    if formula_like(s.trim_start_matches('\'')) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Undo [`neutralize_formula`] on an uploaded cell: one leading quote goes
+/// when quotes lead to a formula character; any other cell is left alone.
+pub fn restore_formula(s: &mut String) {
+    if s.starts_with('\'') && formula_like(s.trim_start_matches('\'')) {
+        s.remove(0);
+    }
+}
 
 /// One row of the table.
 #[derive(Debug, Clone)]
@@ -290,5 +316,34 @@ impl Table {
             })
             .collect();
         Ok((rows, more))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralized_and_restored_exactly() {
+        for (cell, csv) in [
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "'=HYPERLINK(\"http://evil.example\")",
+            ),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=already quoted", "''=already quoted"),
+            ("'tis plain", "'tis plain"),
+            ("plain = text", "plain = text"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralize_formula(cell), csv);
+            let mut back = csv.to_owned();
+            restore_formula(&mut back);
+            assert_eq!(back, cell, "round trip of {cell:?}");
+        }
     }
 }

@@ -11,20 +11,20 @@ use crate::backend_tests;
 use crate::common::{Backend, Options, TestServer};
 use kitreview::demo::DEMO_PASSWORD;
 
-struct Demo {
-    s: TestServer,
-    rapporteur: String,
-    kenya: String,
-    france: String,
+pub struct Demo {
+    pub s: TestServer,
+    pub rapporteur: String,
+    pub kenya: String,
+    pub france: String,
     /// The OPEN cycle on e-Government revision 2, taking comments.
-    open_cycle: String,
+    pub open_cycle: String,
     /// The consolidated SEALED cycle on e-Environment revision 1.
-    done_cycle: String,
+    pub done_cycle: String,
     /// e-Environment revision 2 (no cycle yet).
-    eenv_rev2: String,
+    pub eenv_rev2: String,
 }
 
-async fn demo_with(b: Backend, opts: Options) -> Option<Demo> {
+pub async fn demo_with(b: Backend, opts: Options) -> Option<Demo> {
     let s = TestServer::start_with(b, opts).await?;
     kitreview::demo::load(&s.state).await.expect("demo");
     let rapporteur = s.login("rapporteur@itu.example", DEMO_PASSWORD).await;
@@ -51,12 +51,12 @@ async fn demo_with(b: Backend, opts: Options) -> Option<Demo> {
     })
 }
 
-async fn demo(b: Backend) -> Option<Demo> {
+pub async fn demo(b: Backend) -> Option<Demo> {
     demo_with(b, Options::default()).await
 }
 
 impl Demo {
-    async fn get(&self, token: Option<&str>, path: &str) -> (u16, String, Vec<u8>) {
+    pub async fn get(&self, token: Option<&str>, path: &str) -> (u16, String, Vec<u8>) {
         let mut req = self.s.http.get(self.s.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -72,7 +72,7 @@ impl Demo {
         (status, ct, res.bytes().await.expect("body").to_vec())
     }
 
-    async fn upload(
+    pub async fn upload(
         &self,
         token: Option<&str>,
         cycle: &str,
@@ -93,7 +93,7 @@ impl Demo {
         (status, res.json().await.expect("JSON"))
     }
 
-    async fn count(&self, cycle: &str) -> i64 {
+    pub async fn count(&self, cycle: &str) -> i64 {
         let q = "query($c: ID!) { node(id: $c) { ... on ReviewCycle { comments(first: 1) { totalCount } } } }";
         self.s
             .ok(Some(&self.rapporteur), q, json!({ "c": cycle }))
@@ -103,7 +103,7 @@ impl Demo {
     }
 }
 
-fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     let text = std::str::from_utf8(bytes).expect("UTF-8");
     let text = text
         .strip_prefix('\u{feff}')
@@ -306,7 +306,7 @@ async fn downloads_follow_the_visibility_rules(b: Backend) {
     );
 }
 
-const TEMPLATE: &str =
+pub const TEMPLATE: &str =
     "\u{feff}MB/NC;Clause;Paragraph/Figure/Table;Type of comment;Comment;Proposed change\r\n\
 KE;General;;ge;\"Two lines,\nwith a comma\";\r\n\
 KE;2.3;Paragraph 1;te;Name the lead agency.;The lead agency is ...\r\n\

@@ -17,3 +17,4 @@ mod protocol;
 mod review;
 mod schema;
 mod search;
+mod uploads;

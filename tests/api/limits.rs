@@ -44,6 +44,13 @@ fn doubling(k: usize) -> String {
     q
 }
 
+/// Server options with other limits.
+fn limits(change: impl FnOnce(&mut LimitArgs)) -> Options {
+    let mut opts = Options::default();
+    change(&mut opts.limits);
+    opts
+}
+
 fn message(body: &Value) -> &str {
     body["errors"][0]["message"].as_str().unwrap_or_default()
 }
@@ -185,18 +192,7 @@ async fn introspection_is_for_signed_in_users(b: Backend) {
     assert_eq!(data["__schema"]["queryType"]["name"], "Query");
 
     // A setting opens it to everyone.
-    let limits = LimitArgs {
-        anonymous_introspection: true,
-        ..LimitArgs::default()
-    };
-    let Some(open) = TestServer::start_with(
-        b,
-        Options {
-            limits,
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(open) = TestServer::start_with(b, limits(|l| l.anonymous_introspection = true)).await
     else {
         return;
     };
@@ -205,14 +201,7 @@ async fn introspection_is_for_signed_in_users(b: Backend) {
 }
 
 async fn nodes_cost_their_ids_and_follow_the_directory_rule(b: Backend) {
-    let limits = LimitArgs {
-        max_query_complexity: 2_000,
-        ..LimitArgs::default()
-    };
-    let opts = Options {
-        limits,
-        ..Options::default()
-    };
+    let opts = limits(|l| l.max_query_complexity = 2_000);
     let Some(c) = Committee::start_with(b, opts).await else {
         return;
     };
@@ -341,14 +330,7 @@ async fn large_texts_and_diffs_are_costed(b: Backend) {
 }
 
 async fn the_response_size_is_budgeted(b: Backend) {
-    let limits = LimitArgs {
-        max_response_bytes: 4 * REV1.len(),
-        ..LimitArgs::default()
-    };
-    let opts = Options {
-        limits,
-        ..Options::default()
-    };
+    let opts = limits(|l| l.max_response_bytes = 4 * REV1.len());
     let Some(c) = Committee::start_with(b, opts).await else {
         return;
     };
@@ -559,14 +541,7 @@ fn long_markdown(paragraphs: usize, variant: usize) -> String {
 }
 
 async fn websocket_queries_have_the_time_limit(b: Backend) {
-    let limits = LimitArgs {
-        request_timeout: Duration::from_millis(1_000),
-        ..LimitArgs::default()
-    };
-    let opts = Options {
-        limits,
-        ..Options::default()
-    };
+    let opts = limits(|l| l.request_timeout = Duration::from_millis(1_000));
     let Some(c) = Committee::start_with(b, opts).await else {
         return;
     };

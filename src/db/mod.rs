@@ -140,6 +140,16 @@ impl PooledConn {
 
 /// A write transaction of either database. Dropped without [`Tx::commit`], it rolls back.
 /// Events raised in it are published when, and only if, it commits.
+///
+/// Cancellation-safe: `BEGIN` and `COMMIT` run on tasks of their own, so a
+/// request that is dropped (the client hung up, the timeout fired) can never
+/// leave a connection half-way into or out of a transaction. On SQLite the
+/// transaction is driven with plain statements on the single write connection
+/// (sqlx's own transaction counter could be left out of step by a cancelled
+/// `BEGIN` or a failed `COMMIT`, and every later write then failed); a
+/// transaction dropped without commit is rolled back on a task before the
+/// writer goes back to the pool, and a writer that cannot leave its
+/// transaction is closed and replaced.
 pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
@@ -148,14 +158,59 @@ pub struct Tx {
 }
 
 enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// The SQLite writer inside `BEGIN IMMEDIATE`; `None` once committed.
+struct SqliteTx(Option<PoolConnection<Sqlite>>);
+
+impl SqliteTx {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        // Only `commit` takes the connection, and it consumes the transaction.
+        match &mut self.0 {
+            Some(c) => c,
+            None => unreachable!("a committed SQLite transaction is never used again"),
+        }
+    }
+}
+
+/// Leave whatever transaction the writer is in; a writer that cannot is closed.
+async fn roll_back(mut c: PoolConnection<Sqlite>) {
+    if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *c).await {
+        // "no transaction is active" after SQLite rolled back by itself (a
+        // failed COMMIT, SQLITE_FULL) is fine; after_release checks the rest.
+        tracing::debug!(error = %e, "rollback of the SQLite writer");
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn(roll_back(c));
+                }
+                // No runtime to roll back on: closing the connection discards
+                // the transaction, and the pool opens a new writer.
+                Err(_) => c.close_on_drop(),
+            }
+        }
+    }
+}
+
+/// Is the SQLite writer outside any transaction? (A `BEGIN` inside one fails.)
+async fn writer_is_idle(c: &mut SqliteConnection) -> bool {
+    if sqlx::query("BEGIN").execute(&mut *c).await.is_err() {
+        return false;
+    }
+    sqlx::query("ROLLBACK").execute(&mut *c).await.is_ok()
 }
 
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         let inner = match &mut self.inner {
-            TxInner::Sqlite(t) => ConnInner::Sqlite(&mut *t),
+            TxInner::Sqlite(t) => ConnInner::Sqlite(t.conn()),
             TxInner::Postgres(t) => ConnInner::Postgres(&mut *t),
         };
         Conn {
@@ -174,27 +229,47 @@ impl Tx {
     /// visible; on SQLite they are handed to this process once committed.
     pub async fn commit(mut self) -> AppResult<()> {
         let events = std::mem::take(&mut self.events);
-        match self.inner {
-            TxInner::Sqlite(t) => {
-                t.commit().await?;
-                if !events.is_empty() {
-                    // No receiver (no live updates running) is not an error.
-                    let _ = self.committed.send(Arc::new(events));
-                }
+        let statements = self.statements.clone();
+        let committed = self.committed.clone();
+        // Once COMMIT is sent it runs to its end, whatever happens to the request.
+        let done = match self.inner {
+            TxInner::Sqlite(mut t) => {
+                let Some(mut c) = t.0.take() else {
+                    return Err(AppError::internal(anyhow::anyhow!(
+                        "SQLite transaction committed twice"
+                    )));
+                };
+                tokio::spawn(async move {
+                    match sqlx::query("COMMIT").execute(&mut *c).await {
+                        Ok(_) => {
+                            if !events.is_empty() {
+                                // No receiver (no live updates running) is not an error.
+                                let _ = committed.send(Arc::new(events));
+                            }
+                            Ok(())
+                        }
+                        Err(e) => {
+                            // SQLite may already have rolled back (SQLITE_FULL, I/O).
+                            roll_back(c).await;
+                            Err(AppError::from(e))
+                        }
+                    }
+                })
             }
-            TxInner::Postgres(mut t) => {
+            TxInner::Postgres(mut t) => tokio::spawn(async move {
                 for payload in crate::domain::events::encode_batches(&events) {
-                    self.statements.fetch_add(1, Ordering::Relaxed);
+                    statements.fetch_add(1, Ordering::Relaxed);
                     sqlx::query("SELECT pg_notify($1, $2)")
                         .bind(EVENTS_CHANNEL)
                         .bind(payload)
                         .execute(&mut *t)
                         .await?;
                 }
-                t.commit().await?
-            }
-        }
-        Ok(())
+                t.commit().await?;
+                Ok(())
+            }),
+        };
+        done.await.map_err(AppError::internal)?
     }
 }
 
@@ -240,6 +315,9 @@ impl Db {
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                // A writer still inside a transaction is closed, not reused:
+                // the pool opens a fresh one.
+                .after_release(|c, _| Box::pin(async move { Ok(writer_is_idle(c).await) }))
                 .connect_with(base.clone())
                 .await?;
             let read = if in_memory {
@@ -326,11 +404,25 @@ impl Db {
     /// Start a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade.
     pub async fn begin(&self) -> AppResult<Tx> {
+        // On a task of its own: a caller dropped while BEGIN runs leaves the
+        // task to finish it, and the transaction it made rolls back on drop.
         let inner = match &self.pools {
             Pools::Sqlite { write, .. } => {
-                TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+                let write = write.clone();
+                tokio::spawn(async move {
+                    let mut c = write.acquire().await?;
+                    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
+                    AppResult::Ok(TxInner::Sqlite(SqliteTx(Some(c))))
+                })
+                .await
+                .map_err(AppError::internal)??
             }
-            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Pools::Postgres(pool) => {
+                let pool = pool.clone();
+                tokio::spawn(async move { AppResult::Ok(TxInner::Postgres(pool.begin().await?)) })
+                    .await
+                    .map_err(AppError::internal)??
+            }
         };
         Ok(Tx {
             inner,
@@ -340,14 +432,20 @@ impl Db {
         })
     }
 
-    /// Does the database answer?
+    /// Does the database answer? On SQLite, can a write begin too?
     pub async fn ping(&self) -> AppResult<()> {
-        let mut c = self.read().await?;
-        let mut conn = c.conn();
-        run!(&mut conn, |c| sqlx::query("SELECT 1")
-            .execute(c)
-            .await
-            .map(|_| ()))?;
+        {
+            let mut c = self.read().await?;
+            let mut conn = c.conn();
+            run!(&mut conn, |c| sqlx::query("SELECT 1")
+                .execute(c)
+                .await
+                .map(|_| ()))?;
+        }
+        if let Pools::Sqlite { .. } = &self.pools {
+            let tx = self.begin().await?;
+            drop(tx);
+        }
         Ok(())
     }
 

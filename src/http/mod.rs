@@ -77,12 +77,16 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The database answers.
+/// The database answers (and on SQLite a write can begin), within a second.
 async fn readyz(State(s): State<HttpState>) -> impl IntoResponse {
-    match s.app.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready\n"),
-        Err(e) => {
+    match tokio::time::timeout(std::time::Duration::from_secs(1), s.app.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n"),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+        Err(_) => {
+            tracing::warn!("readiness check timed out");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
         }
     }

@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod connections;
 mod consolidation;
+mod faults;
 mod files;
 mod limits;
 mod live;

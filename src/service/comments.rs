@@ -305,6 +305,8 @@ pub(crate) async fn record(
         .rsplit('.')
         .next()
         .unwrap_or(action)
+        // "a draft comment edited", not "a draft comment draft edited".
+        .trim_start_matches("draft_")
         .replace('_', " ");
     audit::record(
         c,
@@ -525,7 +527,12 @@ pub async fn update(
     if patch.anchor.is_some() {
         super::carry::comment_forward(&mut c, &row).await?;
     }
-    record(&mut c, user, &row, "comment.edited", now).await?;
+    let action = if is_draft {
+        "comment.draft_edited"
+    } else {
+        "comment.edited"
+    };
+    record(&mut c, user, &row, action, now).await?;
     tx.emit(event(EventKind::CommentUpdated, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)

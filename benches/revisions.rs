@@ -141,7 +141,12 @@ async fn setup(url: &str) -> Bench {
         .expect("module");
     let (token, _) = state
         .tokens
-        .issue(user.id, user.password_version, Duration::from_secs(3600))
+        .issue(
+            user.id,
+            user.password_version,
+            user.token_epoch,
+            Duration::from_secs(3600),
+        )
         .expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -98,7 +98,7 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
     }
     let (token, _) = state
         .tokens
-        .issue(user.id, user.password_version, args.ttl)
+        .issue(user.id, user.password_version, user.token_epoch, args.ttl)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     state.db.close().await;
     println!("{token}");

@@ -204,7 +204,12 @@ pub async fn base(state: &kitreview::state::AppState, countries: &[(&str, &str)]
 pub fn token(state: &kitreview::state::AppState, u: &kitreview::db::accounts::UserRow) -> String {
     state
         .tokens
-        .issue(u.id, u.password_version, Duration::from_secs(7200))
+        .issue(
+            u.id,
+            u.password_version,
+            u.token_epoch,
+            Duration::from_secs(7200),
+        )
         .expect("token")
         .0
 }

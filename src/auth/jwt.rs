@@ -36,6 +36,10 @@ pub struct LocalClaims {
     pub iat: i64,
     /// The user's password version when the token was issued.
     pub pwv: i64,
+    /// The user's token epoch when the token was issued (bumped by each
+    /// deactivation). Tokens from before the claim existed carry none: epoch 0.
+    #[serde(default)]
+    pub tep: i64,
     /// Unique token id.
     pub jti: String,
 }
@@ -49,8 +53,12 @@ struct ExternalClaims {
 /// Who a valid token names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenSubject {
-    /// A token of ours: the user and the password version it was issued under.
-    Local { user_id: i64, password_version: i64 },
+    /// A token of ours: the user, and the password version and token epoch it was issued under.
+    Local {
+        user_id: i64,
+        password_version: i64,
+        token_epoch: i64,
+    },
     /// An external token, mapped by e-mail.
     ExternalEmail(String),
     /// An external token, mapped by subject.
@@ -242,6 +250,7 @@ impl TokenService {
         &self,
         user_id: i64,
         password_version: i64,
+        token_epoch: i64,
         ttl: Duration,
     ) -> Result<(String, DateTime<Utc>), AppError> {
         let now = Utc::now();
@@ -255,6 +264,7 @@ impl TokenService {
             nbf: now.timestamp(),
             iat: now.timestamp(),
             pwv: password_version,
+            tep: token_epoch,
             jti: uuid_like(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -276,6 +286,7 @@ impl TokenService {
                 return Ok(TokenSubject::Local {
                     user_id,
                     password_version: data.claims.pwv,
+                    token_epoch: data.claims.tep,
                 });
             }
             Err(e) => token_error(&e),

@@ -36,6 +36,8 @@ pub struct UserRow {
     pub roles: i64,
     pub active: bool,
     pub password_version: i64,
+    /// Bumped by each deactivation; tokens carry it, so older tokens stop working.
+    pub token_epoch: i64,
     pub external_subject: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -44,7 +46,7 @@ pub struct UserRow {
 macro_rules! user_cols {
     () => {
         "id, email, display_name, organization_id, roles, active, password_version, \
-         external_subject, created_at, updated_at"
+         token_epoch, external_subject, created_at, updated_at"
     };
 }
 
@@ -273,6 +275,8 @@ pub struct UserChanges {
     pub organization_id: Option<i64>,
     pub roles: Option<i64>,
     pub active: Option<bool>,
+    /// End every token issued so far (see [`UserRow::token_epoch`]).
+    pub end_tokens: bool,
     pub external_subject: Option<Option<String>>,
 }
 
@@ -299,6 +303,9 @@ pub async fn update_user(
     }
     if let Some(v) = ch.active {
         sql.push(", active = ").bind(v);
+    }
+    if ch.end_tokens {
+        sql.push(", token_epoch = token_epoch + 1");
     }
     if let Some(v) = ch.external_subject {
         sql.push(", external_subject = ").bind(v);

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{finish_page, Arg, Sql};
 use super::Conn;
+use crate::domain::audit::{DRAFT_ACTIONS, LEGACY_DRAFT_EDIT};
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -69,6 +70,9 @@ pub async fn insert(c: &mut Conn<'_>, n: NewAudit) -> AppResult<()> {
 pub struct AuditFilter {
     /// Only events of these questions (`None`: every event, for the secretariat).
     pub questions: Option<Vec<i64>>,
+    /// Draft events only of this actor (`None`: every draft event, for the
+    /// secretariat); see [`crate::domain::audit`].
+    pub drafts_of: Option<i64>,
     pub question_id: Option<i64>,
     pub actor_id: Option<i64>,
     pub action: Option<String>,
@@ -82,6 +86,16 @@ fn filtered(sql: &mut Sql, f: &AuditFilter) {
     if let Some(qs) = &f.questions {
         sql.push(" AND question_id IN ");
         sql.bind_list(qs.iter().map(|q| Arg::I64(*q)));
+    }
+    if let Some(reader) = f.drafts_of {
+        // The SQL form of `domain::audit::draft_rule_allows`.
+        let (legacy_action, legacy_summary) = LEGACY_DRAFT_EDIT;
+        sql.push(" AND (actor_id = ").bind(reader);
+        sql.push(" OR NOT (action IN ");
+        sql.bind_list(DRAFT_ACTIONS.iter().map(|a| Arg::from(*a)));
+        sql.push(" OR (action = ").bind(legacy_action);
+        sql.push(" AND summary = ").bind(legacy_summary);
+        sql.push(")))");
     }
     if let Some(q) = f.question_id {
         sql.push(" AND question_id = ").bind(q);

@@ -182,6 +182,20 @@ pub async fn late_until(
     Ok(row.map(|r| r.0))
 }
 
+/// The late grants of these cycles: `(cycle_id, organization_id, until)`.
+pub async fn late_grants_of(
+    c: &mut Conn<'_>,
+    cycle_ids: &[i64],
+) -> AppResult<Vec<(i64, i64, DateTime<Utc>)>> {
+    if cycle_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql =
+        Sql::new("SELECT cycle_id, organization_id, until FROM late_grants WHERE cycle_id IN ");
+    sql.bind_list(cycle_ids.iter().map(|i| Arg::I64(*i)));
+    sql.fetch_all(c).await
+}
+
 /// The question each cycle belongs to: `(cycle_id, question_id)`.
 pub async fn questions_of(c: &mut Conn<'_>, cycle_ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
     let mut sql = Sql::new(

@@ -156,12 +156,20 @@ pub enum Scope {
 
 /// Rapporteurs of the question and the secretariat see everything; in an OPEN
 /// cycle everyone does; in a SEALED one members see their own organization's
-/// comments until the cycle closes.
-pub fn scope(visibility: Visibility, status: CycleStatus, manages: bool) -> Scope {
-    if manages
-        || visibility == Visibility::Open
-        || matches!(status, CycleStatus::Closed | CycleStatus::Consolidated)
-    {
+/// comments until the cycle closes, or, for an organization granted late
+/// submission (`in_late_window`), until its grant ends: it may still submit,
+/// so it must not read the others' comments first.
+pub fn scope(
+    visibility: Visibility,
+    status: CycleStatus,
+    manages: bool,
+    in_late_window: bool,
+) -> Scope {
+    if manages || visibility == Visibility::Open {
+        Scope::All
+    } else if in_late_window {
+        Scope::OwnOrganization
+    } else if matches!(status, CycleStatus::Closed | CycleStatus::Consolidated) {
         Scope::All
     } else {
         Scope::OwnOrganization
@@ -247,12 +255,19 @@ mod tests {
     fn sealed_cycles_hide_other_organizations_until_the_close() {
         use CycleStatus::*;
         assert_eq!(
-            scope(Visibility::Sealed, Open, false),
+            scope(Visibility::Sealed, Open, false, false),
             Scope::OwnOrganization
         );
-        assert_eq!(scope(Visibility::Sealed, Open, true), Scope::All);
-        assert_eq!(scope(Visibility::Sealed, Closed, false), Scope::All);
-        assert_eq!(scope(Visibility::Open, Open, false), Scope::All);
+        assert_eq!(scope(Visibility::Sealed, Open, true, false), Scope::All);
+        assert_eq!(scope(Visibility::Sealed, Closed, false, false), Scope::All);
+        // A late grant keeps the seal for its organization until it ends.
+        assert_eq!(
+            scope(Visibility::Sealed, Closed, false, true),
+            Scope::OwnOrganization
+        );
+        assert_eq!(scope(Visibility::Sealed, Closed, true, true), Scope::All);
+        assert_eq!(scope(Visibility::Open, Closed, false, true), Scope::All);
+        assert_eq!(scope(Visibility::Open, Open, false, false), Scope::All);
         let own = Scope::OwnOrganization;
         assert!(visible(own, CommentState::Submitted, 1, 10, 2, 10));
         assert!(!visible(own, CommentState::Submitted, 1, 10, 2, 11));

@@ -37,6 +37,7 @@ macro_rules! string_enum {
 }
 
 pub mod accounts;
+pub mod audit;
 pub mod carry;
 pub mod comments;
 pub mod cycle;

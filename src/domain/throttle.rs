@@ -53,6 +53,11 @@ impl ThrottlePolicy {
         }
     }
 
+    /// Failures counted before this instant are forgotten (the window has passed).
+    pub fn window_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.window
+    }
+
     /// The state after one more failure at `now`.
     pub fn record_failure(
         &self,
@@ -70,6 +75,13 @@ impl ThrottlePolicy {
             _ => fresh,
         };
         s.failures += 1;
+        self.lock_if_over(s, now)
+    }
+
+    /// The state once an attempt has been counted at `now`: locked when the
+    /// failures reach the limit (storage counts the attempt itself, atomically;
+    /// see `db::throttle::reserve`).
+    pub fn lock_if_over(&self, mut s: ThrottleState, now: DateTime<Utc>) -> ThrottleState {
         if s.failures >= self.max_failures {
             let doublings = (s.failures - self.max_failures).min(20) as u32;
             let lock = self
@@ -129,5 +141,25 @@ mod tests {
         let s = p.record_failure(state, much_later);
         assert_eq!(s.failures, 1);
         assert_eq!(s.locked_until, None);
+    }
+
+    #[test]
+    fn counting_then_locking_is_a_failure() {
+        let p = ThrottlePolicy::ACCOUNT;
+        let counted = ThrottleState {
+            failures: 5,
+            window_started_at: t0() - Duration::minutes(3),
+            locked_until: None,
+        };
+        let locked = p.lock_if_over(counted, t0());
+        assert_eq!(locked.locked_until, Some(t0() + Duration::minutes(1)));
+        assert_eq!(locked.window_started_at, t0());
+        let under = ThrottleState {
+            failures: 4,
+            window_started_at: t0(),
+            locked_until: None,
+        };
+        assert_eq!(p.lock_if_over(under.clone(), t0()), under);
+        assert_eq!(p.window_start(t0()), t0() - Duration::minutes(15));
     }
 }

@@ -11,6 +11,7 @@ use super::node::{decode_id, ids};
 use crate::auth::AuthUser;
 use crate::db::audit::{self as store, AuditFilter, AuditRow};
 use crate::domain::accounts::Role;
+use crate::domain::audit as audit_rules;
 use crate::domain::ids::{GlobalId, NodeKind};
 use crate::error::AppError;
 
@@ -52,7 +53,8 @@ impl AuditEvent {
             .map(Organization))
     }
 
-    /// What was done, as `area.verb`: `comment.submitted`, `comment.edited`,
+    /// What was done, as `area.verb`: `comment.submitted`, `comment.edited`
+    /// (`comment.draft_edited` for a draft),
     /// `disposition.set`, `cycle.extended`, `revision.published`, `user.deactivated`, ...
     async fn action(&self) -> &str {
         &self.0.action
@@ -111,13 +113,23 @@ pub fn readable_questions(user: &AuthUser) -> Result<Option<Vec<i64>>, AppError>
     ))
 }
 
-/// May `user` read this event?
+/// Whose draft events `user` may read: `None` for all (secretariat), else only their own.
+pub fn readable_drafts(user: &AuthUser) -> Option<i64> {
+    (!user.is_secretariat()).then_some(user.id)
+}
+
+/// May `user` read this event? The rules of [`readable_questions`] and
+/// [`readable_drafts`], which `auditLog` applies in SQL.
 pub fn may_read(user: &AuthUser, row: &AuditRow) -> bool {
-    match readable_questions(user) {
+    let in_scope = match readable_questions(user) {
         Ok(None) => true,
         Ok(Some(qs)) => row.question_id.is_some_and(|q| qs.contains(&q)),
         Err(_) => false,
-    }
+    };
+    in_scope
+        && readable_drafts(user).is_none_or(|reader| {
+            audit_rules::draft_rule_allows(reader, &row.action, &row.summary, row.actor_id)
+        })
 }
 
 #[derive(Default)]
@@ -127,7 +139,9 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// The audit trail, newest first: every change, by whom, when, from which
     /// request. The secretariat sees everything; a rapporteur sees the events
-    /// of their questions; anyone else is FORBIDDEN.
+    /// of their questions, except those of other people's drafts
+    /// (`comment.drafted`, `comment.draft_edited`, `comment.draft_deleted`);
+    /// anyone else is FORBIDDEN.
     #[graphql(complexity = "connection::cost(first, None, child_complexity)")]
     async fn audit_log(
         &self,
@@ -149,6 +163,7 @@ impl AuditQuery {
             .transpose()?;
         let filter = AuditFilter {
             questions,
+            drafts_of: readable_drafts(user),
             question_id: f
                 .question_id
                 .map(|id| decode_id("filter.questionId", &id, NodeKind::Question))

@@ -682,7 +682,9 @@ pub async fn visible_comment(ctx: &Context<'_>, row: CommentRow) -> Result<Optio
     let cycle = ctx.loaders()?.cycles.load_one(row.cycle_id).await?;
     let Some(cycle) = cycle else { return Ok(None) };
     let q = question_of(ctx, cycle.id).await?;
-    let scope = service::scope_for(user, &cycle, q, ctx.state()?.clock.now());
+    let state = ctx.state()?;
+    let mut pooled = state.db.read().await?;
+    let scope = service::scope_of(&mut pooled.conn(), user, &cycle, q, state.clock.now()).await?;
     Ok(service::can_see(user, &row, scope).then_some(Comment(row)))
 }
 

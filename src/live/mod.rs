@@ -45,6 +45,8 @@ pub struct Delivered {
     pub revision: Option<RevisionRow>,
     pub author: Option<UserRow>,
     pub organization: Option<OrganizationRow>,
+    /// The cycle's late grants: `(organization_id, until)`.
+    pub late_grants: Vec<(i64, DateTime<Utc>)>,
 }
 
 impl Delivered {
@@ -67,7 +69,12 @@ impl Delivered {
                 else {
                     return false;
                 };
-                if !can_see(user, comment, scope_for(user, cycle, q, now)) {
+                let late = self
+                    .late_grants
+                    .iter()
+                    .find(|(org, _)| *org == user.organization_id)
+                    .map(|(_, until)| *until);
+                if !can_see(user, comment, scope_for(user, cycle, q, late, now)) {
                     return false;
                 }
                 kind != EventKind::DispositionSet
@@ -301,6 +308,16 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
         .await?
         .into_iter()
         .collect();
+    let mut late_grants: HashMap<i64, Vec<(i64, DateTime<Utc>)>> = HashMap::new();
+    // Grants matter only in SEALED cycles (see `service::comments::scope_for`).
+    let sealed: Vec<i64> = cycles
+        .values()
+        .filter(|cy| cy.visibility.parse() == Ok(crate::domain::cycle::Visibility::Sealed))
+        .map(|cy| cy.id)
+        .collect();
+    for (cycle, org, until) in cycles_store::late_grants_of(c, &sealed).await? {
+        late_grants.entry(cycle).or_default().push((org, until));
+    }
     let modules = index(
         modules_store::modules_by_ids(c, &ids(&events, |e| Some(e.module_id))).await?,
         |r| r.id,
@@ -344,6 +361,10 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
                         .map(|k| k.question_id)
                 });
             Delivered {
+                late_grants: event
+                    .cycle_id
+                    .and_then(|i| late_grants.get(&i).cloned())
+                    .unwrap_or_default(),
                 module,
                 cycle: event.cycle_id.and_then(|i| cycles.get(&i).cloned()),
                 question_id,

@@ -351,7 +351,8 @@ pub async fn update_user(
     Ok(row)
 }
 
-/// Deactivate (tokens stop working at once) or reactivate a user.
+/// Deactivate (tokens stop working at once, and for good: a reactivated user
+/// signs in again) or reactivate a user.
 #[tracing::instrument(skip_all, fields(user_id = id, active))]
 pub async fn set_user_active(
     state: &AppState,
@@ -372,6 +373,7 @@ pub async fn set_user_active(
         id,
         UserChanges {
             active: Some(active),
+            end_tokens: !active,
             ..Default::default()
         },
         state.clock.now(),

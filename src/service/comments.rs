@@ -178,18 +178,70 @@ pub(crate) fn closed(w: Window) -> AppError {
 }
 
 /// May `user` see comments of this cycle beyond their own organization's?
+/// `own_late_until` is the late grant of the user's organization in this
+/// cycle, if any (see [`rules::scope`]); [`scope_of`] loads it.
 pub fn scope_for(
     user: &AuthUser,
     cycle: &CycleRow,
     question_id: i64,
+    own_late_until: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Scope {
     let vis = cycle.visibility.parse().unwrap_or(Visibility::Sealed);
+    let period = cycle.period();
     rules::scope(
         vis,
-        cycle.period().status(now),
+        period.status(now),
         user.manages_question(question_id),
+        cycle::window(&period, own_late_until, now) == Window::Late,
     )
+}
+
+/// Can a late grant change what `user` sees of this cycle? Only in a SEALED
+/// cycle that has closed, for someone who does not manage its question (so the
+/// grant is not read for every other cycle).
+fn grant_may_matter(
+    user: &AuthUser,
+    cycle: &CycleRow,
+    question_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    cycle.visibility.parse().unwrap_or(Visibility::Sealed) == Visibility::Sealed
+        && cycle.period().status(now) == CycleStatus::Closed
+        && !user.manages_question(question_id)
+}
+
+/// The late grants of `org` among these cycles, by cycle.
+async fn late_grants_of_org(
+    c: &mut Conn<'_>,
+    cycle_ids: &[i64],
+    org: i64,
+) -> AppResult<HashMap<i64, chrono::DateTime<chrono::Utc>>> {
+    if cycle_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(cycles_store::late_grants_of(c, cycle_ids)
+        .await?
+        .into_iter()
+        .filter(|(_, o, _)| *o == org)
+        .map(|(cycle, _, until)| (cycle, until))
+        .collect())
+}
+
+/// [`scope_for`], with the grant of the user's organization read from the database.
+pub async fn scope_of(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    cycle: &CycleRow,
+    question_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Scope> {
+    let late = if grant_may_matter(user, cycle, question_id, now) {
+        cycles_store::late_until(c, cycle.id, user.organization_id).await?
+    } else {
+        None
+    };
+    Ok(scope_for(user, cycle, question_id, late, now))
 }
 
 /// The visibility of a set of cycles for one viewer, for list queries.
@@ -204,6 +256,15 @@ pub async fn visible_in(
         .await?
         .into_iter()
         .collect();
+    let matters: Vec<i64> = cycles
+        .iter()
+        .filter(|cy| {
+            let q = questions.get(&cy.id).copied().unwrap_or_default();
+            grant_may_matter(user, cy, q, now)
+        })
+        .map(|cy| cy.id)
+        .collect();
+    let late = late_grants_of_org(c, &matters, user.organization_id).await?;
     let mut v = Visible {
         viewer_id: user.id,
         viewer_org: user.organization_id,
@@ -211,7 +272,7 @@ pub async fn visible_in(
     };
     for cy in cycles {
         let q = questions.get(&cy.id).copied().unwrap_or_default();
-        match scope_for(user, cy, q, now) {
+        match scope_for(user, cy, q, late.get(&cy.id).copied(), now) {
             Scope::All => v.all_cycles.push(cy.id),
             Scope::OwnOrganization => v.sealed_cycles.push(cy.id),
         }
@@ -244,7 +305,7 @@ async fn visible_comment(
         .ok_or_else(|| AppError::not_found("comment"))?;
     let cycle = cycle_of(c, comment.cycle_id).await?;
     let q = question_of(c, cycle.id).await?;
-    if !can_see(user, &comment, scope_for(user, &cycle, q, now)) {
+    if !can_see(user, &comment, scope_of(c, user, &cycle, q, now).await?) {
         return Err(AppError::not_found("comment"));
     }
     Ok((comment, cycle))
@@ -305,6 +366,8 @@ pub(crate) async fn record(
         .rsplit('.')
         .next()
         .unwrap_or(action)
+        // "a draft comment edited", not "a draft comment draft edited".
+        .trim_start_matches("draft_")
         .replace('_', " ");
     audit::record(
         c,
@@ -525,7 +588,12 @@ pub async fn update(
     if patch.anchor.is_some() {
         super::carry::comment_forward(&mut c, &row).await?;
     }
-    record(&mut c, user, &row, "comment.edited", now).await?;
+    let action = if is_draft {
+        "comment.draft_edited"
+    } else {
+        "comment.edited"
+    };
+    record(&mut c, user, &row, action, now).await?;
     tx.emit(event(EventKind::CommentUpdated, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)

@@ -128,7 +128,7 @@ pub async fn set_dispositions(
         };
         let status = cycle.period().status(now);
         if !user.manages_question(*question) {
-            let scope = super::comments::scope_for(user, cycle, *question, now);
+            let scope = super::comments::scope_of(&mut c, user, cycle, *question, now).await?;
             return Err(if super::comments::can_see(user, comment, scope) {
                 AppError::forbidden(
                     "only the rapporteurs of this question and the secretariat may set dispositions",

@@ -12,7 +12,7 @@ use crate::db::{accounts as store, throttle};
 use crate::domain::accounts::{Email, NewPassword, RoleSet};
 use crate::domain::events::Event;
 use crate::domain::ids::NodeKind;
-use crate::domain::throttle::ThrottlePolicy;
+use crate::domain::throttle::{ThrottlePolicy, ThrottleState};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -26,7 +26,8 @@ pub struct Session {
 const WRONG_CREDENTIALS: &str = "wrong e-mail address or password";
 
 /// Resolve a bearer token to an active user, refusing tokens of deactivated
-/// users and tokens issued before the user's last password change.
+/// users and tokens issued before the user's last password change or
+/// deactivation (a reactivated user signs in again).
 #[tracing::instrument(skip_all)]
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> {
     let subject = state.tokens.verify(token)?;
@@ -50,12 +51,20 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> 
         ));
     }
     if let TokenSubject::Local {
-        password_version, ..
+        password_version,
+        token_epoch,
+        ..
     } = subject
     {
         if password_version != user.password_version {
             return Err(AppError::Unauthenticated(
                 "invalid token: the password was changed after it was issued; sign in again".into(),
+            ));
+        }
+        if token_epoch != user.token_epoch {
+            return Err(AppError::Unauthenticated(
+                "invalid token: the account was deactivated after it was issued; sign in again"
+                    .into(),
             ));
         }
     }
@@ -94,9 +103,12 @@ fn address_key(addr: IpAddr) -> String {
     format!("address:{addr}")
 }
 
-/// Sign in with e-mail and password. A wrong e-mail and a wrong password give
-/// the same error after the same work; failures are throttled per account and
-/// per client address.
+/// Sign in with e-mail and password. A wrong e-mail, a wrong password and a
+/// deactivated account give the same error after the same work. Every attempt
+/// is counted against the account and the client address *before* its password
+/// is checked, so a burst of concurrent guesses gets no more checks than the
+/// limits allow; a success clears the account's count and gives the address
+/// its attempt back.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: &AppState,
@@ -111,20 +123,7 @@ pub async fn login(
         .unwrap_or_else(|_| email.trim().to_lowercase());
     let account = account_key(&email_key);
     let address = client.map(address_key);
-    {
-        let mut pooled = state.db.read().await?;
-        let mut c = pooled.conn();
-        let acct_state = throttle::get(&mut c, &account).await?;
-        ThrottlePolicy::ACCOUNT
-            .check(acct_state.as_ref(), now)
-            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-        if let Some(address) = &address {
-            let addr_state = throttle::get(&mut c, address).await?;
-            ThrottlePolicy::ADDRESS
-                .check(addr_state.as_ref(), now)
-                .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-        }
-    }
+    let address_attempt = reserve_attempt(state, &account, address.as_deref(), now).await?;
     let creds = {
         let mut pooled = state.db.read().await?;
         let mut c = pooled.conn();
@@ -132,59 +131,83 @@ pub async fn login(
     };
     let hash = creds.as_ref().and_then(|c| c.password_hash.as_deref());
     let ok = state.passwords.verify(hash, password).await?;
-    let mut tx = state.db.begin().await?;
-    let mut c = tx.conn();
-    let Some(creds) = creds.filter(|_| ok) else {
-        let s = throttle::get(&mut c, &account).await?;
-        throttle::put(
-            &mut c,
-            &account,
-            &ThrottlePolicy::ACCOUNT.record_failure(s, now),
-        )
-        .await?;
-        if let Some(address) = &address {
-            let s = throttle::get(&mut c, address).await?;
-            throttle::put(
-                &mut c,
-                address,
-                &ThrottlePolicy::ADDRESS.record_failure(s, now),
-            )
-            .await?;
-        }
-        tx.commit().await?;
+    // A deactivated account is refused like a wrong password (telling them apart
+    // would confirm the password), and the attempt stays counted.
+    let Some(creds) = creds.filter(|c| ok && c.user.active) else {
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
     };
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
     throttle::clear(&mut c, &account).await?;
-    if creds.user.active {
-        let who = AuthUser {
-            id: creds.user.id,
-            organization_id: creds.user.organization_id,
-            roles: RoleSet::from_bits(creds.user.roles),
-            rapporteur_of: Vec::new(),
-        };
-        let change = Change::new(
-            "session.signed_in",
-            NodeKind::User,
-            who.id,
-            format!("{} signed in", creds.user.email),
-        );
-        audit::record(&mut c, Actor::User(&who), change, now).await?;
+    if let (Some(address), Some(counted)) = (&address, &address_attempt) {
+        throttle::release(&mut c, address, counted).await?;
     }
+    let who = AuthUser {
+        id: creds.user.id,
+        organization_id: creds.user.organization_id,
+        roles: RoleSet::from_bits(creds.user.roles),
+        rapporteur_of: Vec::new(),
+    };
+    let change = Change::new(
+        "session.signed_in",
+        NodeKind::User,
+        who.id,
+        format!("{} signed in", creds.user.email),
+    );
+    audit::record(&mut c, Actor::User(&who), change, now).await?;
     tx.commit().await?;
-    if !creds.user.active {
-        return Err(AppError::Unauthenticated(
-            "this account has been deactivated".into(),
-        ));
-    }
-    let (token, expires_at) =
-        state
-            .tokens
-            .issue(creds.user.id, creds.user.password_version, state.token_ttl)?;
+    let (token, expires_at) = state.tokens.issue(
+        creds.user.id,
+        creds.user.password_version,
+        creds.user.token_epoch,
+        state.token_ttl,
+    )?;
     Ok(Session {
         token,
         expires_at,
         user: creds.user,
     })
+}
+
+/// Count one sign-in attempt against the account and (when known) the client
+/// address, in one transaction: refused with `RATE_LIMITED`, and nothing
+/// counted, when either is locked. Returns the address's counted state, for
+/// [`throttle::release`] after a success.
+async fn reserve_attempt(
+    state: &AppState,
+    account: &str,
+    address: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<ThrottleState>> {
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    // Always the account first, then the address: one order, no deadlock.
+    reserve_key(&mut c, account, ThrottlePolicy::ACCOUNT, now).await?;
+    let counted = match address {
+        Some(address) => Some(reserve_key(&mut c, address, ThrottlePolicy::ADDRESS, now).await?),
+        None => None,
+    };
+    // On a refusal the transaction is dropped: rolled back, nothing counted.
+    tx.commit().await?;
+    Ok(counted)
+}
+
+async fn reserve_key(
+    c: &mut crate::db::Conn<'_>,
+    key: &str,
+    policy: ThrottlePolicy,
+    now: DateTime<Utc>,
+) -> AppResult<ThrottleState> {
+    let Some(counted) = throttle::reserve(c, key, now, policy.window_start(now)).await? else {
+        let locked = throttle::get(c, key).await?;
+        let retry_after_secs = policy.check(locked.as_ref(), now).err().unwrap_or(1);
+        return Err(AppError::RateLimited { retry_after_secs });
+    };
+    let after = policy.lock_if_over(counted.clone(), now);
+    if after == counted {
+        return Ok(counted);
+    }
+    throttle::put(c, key, &after).await
 }
 
 /// Change the viewer's own password. Every earlier token stops working; the
@@ -236,10 +259,12 @@ pub async fn change_password(
     // Earlier tokens stop working: so do the live connections made with them.
     tx.emit(Event::account(user.id, now));
     tx.commit().await?;
-    let (token, expires_at) =
-        state
-            .tokens
-            .issue(user.id, user.password_version, state.token_ttl)?;
+    let (token, expires_at) = state.tokens.issue(
+        user.id,
+        user.password_version,
+        user.token_epoch,
+        state.token_ttl,
+    )?;
     Ok(Session {
         token,
         expires_at,

@@ -1436,6 +1436,95 @@ async fn following_and_unfollowing(b: Backend) {
     assert_eq!(next["pageInfo"]["hasNextPage"], false);
 }
 
+/// Draft events (drafted, edited, deleted) are their author's and the
+/// secretariat's alone, on every read path: the list, its counts, its filters,
+/// `node` and `nodes`.
+async fn draft_events_are_their_authors_alone(b: Backend) {
+    let Some(f) = setup(b).await else { return };
+    let f = &f;
+    let cycle = f.open("SEALED").await;
+    let theirs = f.draft(&f.france, &cycle).await;
+    f.s.ok(
+        Some(&f.france),
+        UPDATE,
+        json!({ "i": { "commentId": theirs, "body": "Still not sent." } }),
+    )
+    .await;
+    f.s.ok(
+        Some(&f.france),
+        "mutation($c: ID!) { deleteCommentDraft(input: {commentId: $c}) { deletedCommentId } }",
+        json!({ "c": theirs }),
+    )
+    .await;
+    let own = f.draft(&f.rapporteur, &cycle).await;
+    f.submit(&f.kenya, &cycle, "A submitted comment.").await;
+
+    let all = f.log(&f.admin, json!({ "entityId": theirs })).await;
+    let theirs_events = strings(&all["nodes"], "id");
+
+    // The rapporteur: the rest of the question, their own draft, none of France's.
+    let q = f.question_id().await;
+    let of_question = f.log(&f.admin, json!({ "questionId": q })).await;
+    let mine = f.log(&f.rapporteur, json!({})).await;
+    let expected: Vec<String> = strings(&of_question["nodes"], "id")
+        .into_iter()
+        .filter(|id| !theirs_events.contains(id))
+        .collect();
+    assert_eq!(strings(&mine["nodes"], "id"), expected);
+    assert_eq!(mine["totalCount"], json!(expected.len()));
+    assert_eq!(
+        f.log(&f.rapporteur, json!({ "entityId": theirs })).await["totalCount"],
+        0
+    );
+    let drafted = f
+        .log(&f.rapporteur, json!({ "action": "comment.drafted" }))
+        .await;
+    assert_eq!(drafted["totalCount"], 1);
+    assert_eq!(
+        f.log(&f.rapporteur, json!({ "entityId": own })).await["nodes"][0]["action"],
+        "comment.drafted"
+    );
+    for action in ["comment.draft_edited", "comment.draft_deleted"] {
+        assert_eq!(
+            f.log(&f.rapporteur, json!({ "action": action })).await["totalCount"],
+            0,
+            "{action}"
+        );
+    }
+    let rapporteur_count =
+        f.s.ok(Some(&f.rapporteur), COUNT, json!({})).await["auditLog"]["totalCount"].clone();
+    assert_eq!(rapporteur_count, json!(expected.len()));
+
+    // The secretariat sees all three, an edit of a draft named as such.
+    assert_eq!(
+        strings(&all["nodes"], "action"),
+        [
+            "comment.draft_deleted",
+            "comment.draft_edited",
+            "comment.drafted"
+        ]
+    );
+
+    // node(id:) and nodes(ids:) follow the same rule.
+    let one = "query($id: ID!) { node(id: $id) { ... on AuditEvent { id action } } }";
+    let many = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on AuditEvent { id } } }";
+    for id in &theirs_events {
+        let body = f.s.ok(Some(&f.rapporteur), one, json!({ "id": id })).await;
+        assert!(body["node"].is_null(), "{body}");
+        let body = f.s.ok(Some(&f.admin), one, json!({ "id": id })).await;
+        assert_eq!(body["node"]["id"], json!(id));
+    }
+    let body =
+        f.s.ok(Some(&f.rapporteur), many, json!({ "ids": theirs_events }))
+            .await;
+    assert_eq!(body["nodes"], json!([null, null, null]));
+    let own_event = drafted["nodes"][0]["id"].clone();
+    let body =
+        f.s.ok(Some(&f.rapporteur), many, json!({ "ids": [own_event] }))
+            .await;
+    assert_eq!(body["nodes"], json!([{ "id": own_event }]));
+}
+
 backend_tests!(
     each_change_is_recorded_with_its_request,
     imports_and_account_changes_are_recorded,
@@ -1446,4 +1535,5 @@ backend_tests!(
     a_new_revision_notifies_commenters_and_followers,
     notifications_are_their_owners_alone,
     following_and_unfollowing,
+    draft_events_are_their_authors_alone,
 );

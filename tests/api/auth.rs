@@ -161,6 +161,128 @@ async fn failures_are_throttled_per_client_address(b: Backend) {
     assert!(body["data"]["login"]["token"].is_string(), "{body}");
 }
 
+/// Send every `(address, email, password)` sign-in at once, each from a task of
+/// its own; the error code of each answer (`"OK"` for a token).
+async fn burst(s: &TestServer, attempts: Vec<(&'static str, String, &'static str)>) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for (addr, email, password) in attempts {
+        let req = s
+            .http
+            .post(s.url("/graphql"))
+            .header("x-forwarded-for", addr)
+            .json(&json!({ "query": LOGIN, "variables": { "e": email, "p": password } }));
+        tasks.push(tokio::spawn(async move {
+            req.send()
+                .await
+                .expect("request")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        let body = t.await.expect("task");
+        codes.push(if body["data"]["login"]["token"].is_string() {
+            "OK".to_owned()
+        } else {
+            code(&body).to_owned()
+        });
+    }
+    codes
+}
+
+fn count(codes: &[String], code: &str) -> usize {
+    codes.iter().filter(|c| *c == code).count()
+}
+
+async fn a_concurrent_burst_gets_no_more_checks_than_the_limit(b: Backend) {
+    let Some(s) = TestServer::start(b).await else {
+        return;
+    };
+    s.user("target@example.org", "ITU", &[Role::Secretariat])
+        .await;
+    let guesses = |n: usize| {
+        (0..n)
+            .map(|_| {
+                (
+                    "203.0.113.7",
+                    "target@example.org".to_owned(),
+                    "guess guess guess",
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // 40 wrong passwords at once: 5 are checked, the other 35 wait.
+    let codes = burst(&s, guesses(40)).await;
+    assert_eq!(count(&codes, "UNAUTHENTICATED"), 5, "{codes:?}");
+    assert_eq!(count(&codes, "RATE_LIMITED"), 35, "{codes:?}");
+    // The right password after the limit is refused too, without a check.
+    let body = login_raw(&s, "target@example.org", PASSWORD).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfterSeconds"], 60);
+    // Once the lock ends, the right password signs in and clears the count:
+    // another burst gets its full 5 checks again.
+    s.clock.advance(chrono::Duration::seconds(61));
+    let body = login_raw(&s, "target@example.org", PASSWORD).await;
+    assert!(body["data"]["login"]["token"].is_string(), "{body}");
+    let codes = burst(&s, guesses(12)).await;
+    assert_eq!(count(&codes, "UNAUTHENTICATED"), 5, "{codes:?}");
+    assert_eq!(count(&codes, "RATE_LIMITED"), 7, "{codes:?}");
+}
+
+async fn a_concurrent_spray_from_one_address_is_capped(b: Backend) {
+    let opts = Options {
+        trust_forwarded_for: true,
+        ..Options::default()
+    };
+    let Some(s) = TestServer::start_with(b, opts).await else {
+        return;
+    };
+    s.user("victim@example.org", "ITU", &[Role::Secretariat])
+        .await;
+    // 200 accounts at once from one address: 20 are checked.
+    let spray = (0..200)
+        .map(|i| {
+            (
+                "203.0.113.7",
+                format!("user{i}@example.org"),
+                "nope nope nope",
+            )
+        })
+        .collect();
+    let codes = burst(&s, spray).await;
+    assert_eq!(count(&codes, "UNAUTHENTICATED"), 20, "{codes:?}");
+    assert_eq!(count(&codes, "RATE_LIMITED"), 180, "{codes:?}");
+    let codes = burst(
+        &s,
+        vec![("203.0.113.7", "victim@example.org".into(), PASSWORD)],
+    )
+    .await;
+    assert_eq!(codes, ["RATE_LIMITED"]);
+    // Sign-ins that succeed are no failures of their address: after 19
+    // failures and 10 successes, the 20th failure is still checked. (While a
+    // sign-in is in flight it holds one of the address's attempts.)
+    let failures: Vec<_> = (0..19)
+        .map(|i| {
+            (
+                "198.51.100.9",
+                format!("other{i}@example.org"),
+                "nope nope nope",
+            )
+        })
+        .collect();
+    let codes = burst(&s, failures).await;
+    assert_eq!(count(&codes, "UNAUTHENTICATED"), 19, "{codes:?}");
+    for _ in 0..10 {
+        let one = vec![("198.51.100.9", "victim@example.org".to_owned(), PASSWORD)];
+        assert_eq!(burst(&s, one).await, ["OK"]);
+    }
+    let last = |email: &str| vec![("198.51.100.9", email.to_owned(), "nope nope nope")];
+    assert_eq!(burst(&s, last("x@example.org")).await, ["UNAUTHENTICATED"]);
+    assert_eq!(burst(&s, last("y@example.org")).await, ["RATE_LIMITED"]);
+}
+
 async fn changing_the_password_ends_older_tokens(b: Backend) {
     let Some(s) = TestServer::start(b).await else {
         return;
@@ -316,7 +438,32 @@ async fn deactivated_users_are_refused_at_once(b: Backend) {
     );
     let q = "mutation($id: ID!) { reactivateUser(input: {userId: $id}) { user { active } } }";
     s.ok(Some(&admin), q, json!({ "id": member })).await;
-    assert_eq!(viewer_status(&s, &token).await.0, 200);
+    // Reactivation does not bring back the tokens issued before: sign in again.
+    let (st, body) = viewer_status(&s, &token).await;
+    assert_eq!(st, 401, "{body}");
+    assert_eq!(code(&body), "UNAUTHENTICATED");
+    let fresh = s.login("member@example.ke", PASSWORD).await;
+    assert_eq!(viewer_status(&s, &fresh).await.0, 200);
+}
+
+async fn a_deactivated_account_is_no_password_oracle(b: Backend) {
+    let Some(s) = TestServer::start(b).await else {
+        return;
+    };
+    let admin = s.secretariat().await;
+    let member = s.user("gone@example.org", "ITU", &[Role::Member]).await;
+    let q = "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { user { active } } }";
+    s.ok(Some(&admin), q, json!({ "id": member })).await;
+    let wrong = login_raw(&s, "nobody@example.org", "guess guess guess").await;
+    // The right password of a deactivated account answers like a wrong one ...
+    for _ in 0..5 {
+        let body = login_raw(&s, "gone@example.org", PASSWORD).await;
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+        assert_eq!(body["errors"][0]["message"], wrong["errors"][0]["message"]);
+    }
+    // ... and counts as a failure: the account is locked after 5.
+    let body = login_raw(&s, "gone@example.org", PASSWORD).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -561,6 +708,9 @@ backend_tests!(
     changing_the_password_ends_older_tokens,
     bad_tokens_are_refused,
     deactivated_users_are_refused_at_once,
+    a_deactivated_account_is_no_password_oracle,
+    a_concurrent_burst_gets_no_more_checks_than_the_limit,
+    a_concurrent_spray_from_one_address_is_capped,
     external_provider_tokens_map_to_users,
     external_es256_eddsa_jwks_and_subject_mapping,
     refuses_unsafe_token_configuration,

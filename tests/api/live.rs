@@ -493,6 +493,7 @@ backend_tests!(
     operations_run_over_the_socket,
     a_review_reaches_its_subscribers,
     sealed_comments_reach_only_those_who_may_see_them,
+    a_late_grant_keeps_live_events_sealed,
     a_subscription_needs_a_signed_in_connection,
     expiry_and_deactivation_end_the_connection,
     shutdown_closes_sockets_with_1001,
@@ -576,6 +577,45 @@ async fn events_cross_server_instances_on_postgres() {
         Frame::Closed(..) | Frame::Gone => {}
         f => panic!("expected the end of the connection, got {f:?}"),
     }
+    c.s.stop().await;
+}
+
+/// A late grant keeps the seal on live events for the granted organization
+/// until the grant ends, as on every other read path.
+async fn a_late_grant_keeps_live_events_sealed(b: Backend) {
+    let Some(c) = Committee::start(b).await else {
+        return;
+    };
+    let cycle = open_cycle(&c, "SEALED").await;
+    let comment = submit(&c.s, &c.kenya, &cycle, "Kenya's sealed view").await;
+    c.s.clock.advance(chrono::Duration::days(11));
+    let grant = "mutation($c: ID!, $o: ID!, $u: DateTime!) { grantLateSubmission(input: {cycleId: $c, organizationId: $o, until: $u}) { cycle { id } } }";
+    let until = c.s.clock_now() + chrono::Duration::days(2);
+    c.s.ok(
+        Some(&c.rapporteur),
+        grant,
+        json!({ "c": cycle, "o": c.france_org, "u": until.to_rfc3339() }),
+    )
+    .await;
+    let mut france = watch(&c.s.base, &c.france, &cycle).await;
+    let mut kenya2 = watch(&c.s.base, &c.kenya2, &cycle).await;
+    let reply =
+        "mutation($c: ID!) { addReply(input: {commentId: $c, body: \"Thanks\"}) { reply { id } } }";
+    c.s.ok(Some(&c.rapporteur), reply, json!({ "c": comment["id"] }))
+        .await;
+    assert_eq!(
+        kenya2.next_data("events").await["cycleEvents"]["kind"],
+        "REPLY_ADDED"
+    );
+    france.silent_for(300).await;
+    // Once the grant has ended, France gets the others' news too.
+    c.s.clock
+        .advance(chrono::Duration::days(2) + chrono::Duration::seconds(1));
+    c.s.ok(Some(&c.rapporteur), reply, json!({ "c": comment["id"] }))
+        .await;
+    let e = france.next_data("events").await["cycleEvents"].clone();
+    assert_eq!(e["kind"], "REPLY_ADDED");
+    assert_eq!(e["comment"]["body"], "Kenya's sealed view");
     c.s.stop().await;
 }
 

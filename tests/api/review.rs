@@ -714,6 +714,97 @@ async fn sealed_cycles_hide_other_organizations_on_every_path(b: Backend) {
     assert_eq!(r.list(&r.kenya, &open).await["totalCount"], 1);
 }
 
+/// A late grant in a SEALED cycle does not lift the seal for the granted
+/// organization: it sees only its own comments, on every read path, until
+/// its grant ends; then it sees all. Others see all from the close.
+async fn a_late_grant_keeps_the_seal_for_its_organization(b: Backend) {
+    let Some(r) = setup(b).await else { return };
+    let r = &r;
+    let cycle = r.open_cycle("SEALED", 0, 14).await;
+    let ke = r.submit_ok(&r.kenya, &cycle, "Kenya's sealed view").await;
+    r.submit_ok(&r.france, &cycle, "France's sealed view").await;
+    r.s.clock.advance(Duration::days(14));
+    let grant = "mutation($c: ID!, $o: ID!, $u: DateTime!) { grantLateSubmission(input: {cycleId: $c, organizationId: $o, until: $u}) { cycle { id } } }";
+    let until = r.s.clock_now() + Duration::days(2);
+    r.s.ok(
+        Some(&r.rapporteur),
+        grant,
+        json!({ "c": cycle, "o": r.france_org, "u": until.to_rfc3339() }),
+    )
+    .await;
+
+    // What one viewer sees of Kenya's comment: (cycle list count, revision
+    // count, node, nodes, search hits, in the CSV export).
+    let paths = |token: String| {
+        let (cycle, revision, ke_id) = (cycle.clone(), r.revision.clone(), ke["id"].clone());
+        async move {
+            let list = r.list(&token, &cycle).await["totalCount"].as_i64();
+            let rev = r.s.ok(Some(&token), "query($r: ID!) { node(id: $r) { ... on Revision { comments { totalCount } } } }", json!({ "r": revision })).await["node"]["comments"]["totalCount"].as_i64();
+            let node =
+                r.s.ok(
+                    Some(&token),
+                    "query($id: ID!) { node(id: $id) { ... on Comment { body } } }",
+                    json!({ "id": ke_id }),
+                )
+                .await["node"]
+                    .is_object();
+            let nodes =
+                r.s.ok(
+                    Some(&token),
+                    "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Comment { body } } }",
+                    json!({ "ids": [ke_id] }),
+                )
+                .await["nodes"][0]
+                    .is_object();
+            let search =
+                r.s.ok(
+                    Some(&token),
+                    "query($q: String!) { searchComments(query: $q) { totalCount } }",
+                    json!({ "q": "sealed" }),
+                )
+                .await["searchComments"]["totalCount"]
+                    .as_i64();
+            let csv =
+                r.s.http
+                    .get(r.s.url(&format!("/exports/cycles/{cycle}/comments.csv")))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("request")
+                    .text()
+                    .await
+                    .expect("text");
+            (
+                list,
+                rev,
+                node,
+                nodes,
+                search,
+                csv.contains("Kenya's sealed view"),
+            )
+        }
+    };
+    let sealed = (Some(1), Some(1), false, false, Some(1), false);
+    let unsealed = (Some(2), Some(2), true, true, Some(2), true);
+    // France may still submit: it sees only its own, everywhere.
+    assert_eq!(paths(r.france.clone()).await, sealed);
+    // Kenya, without a grant, and the rapporteur see everything.
+    assert_eq!(paths(r.kenya.clone()).await, unsealed);
+    assert_eq!(paths(r.rapporteur.clone()).await, unsealed);
+    // The late comment: Kenya sees it, France sees its own two.
+    r.submit_ok(&r.france, &cycle, "France's late sealed view")
+        .await;
+    assert_eq!(r.list(&r.kenya, &cycle).await["totalCount"], 3);
+    assert_eq!(r.list(&r.france, &cycle).await["totalCount"], 2);
+    // Once the grant ends, France sees all.
+    r.s.clock.advance(Duration::days(2) + Duration::seconds(1));
+    let after = paths(r.france.clone()).await;
+    assert_eq!(
+        (after.0, after.1, after.2, after.3, after.4, after.5),
+        (Some(3), Some(3), true, true, Some(3), true)
+    );
+}
+
 impl Review {
     async fn open_cycle_now(&self, visibility: &str) -> String {
         self.open_at(visibility, self.s.clock_now(), 7).await
@@ -1133,6 +1224,7 @@ backend_tests!(
     anchors_are_checked,
     numbers_are_gap_free_under_concurrency,
     sealed_cycles_hide_other_organizations_on_every_path,
+    a_late_grant_keeps_the_seal_for_its_organization,
     threads_and_filters,
     the_cycle_page_issues_a_bounded_number_of_statements,
     who_may_do_what,

@@ -79,6 +79,7 @@ async fn writes_work_after_clients_hang_up_mid_write() {
                 sock.write_all(request.as_bytes()).await.expect("send");
                 tokio::time::sleep(Duration::from_micros(500 + (i * 37 + round * 11) % 1500)).await;
                 // Reset, not a polite close: the server sees the peer gone.
+                #[allow(deprecated)] // SO_LINGER 0 is the point here
                 let _ = sock.set_linger(Some(Duration::ZERO));
                 drop(sock);
             }));

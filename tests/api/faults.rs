@@ -98,55 +98,67 @@ async fn writes_work_after_clients_hang_up_mid_write() {
     assert_eq!(readyz(&c).await, 200);
 }
 
-/// A write that fails because the database is full leaves the writer usable:
-/// once there is room again, writes work, without a restart.
+/// A COMMIT that fails after SQLite has already rolled back (as on
+/// SQLITE_FULL or an I/O error at commit) leaves the writer usable. The fault
+/// is injected by rolling back underneath the transaction, so that COMMIT
+/// fails exactly as it does on a full disk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writes_work_again_once_the_disk_has_room() {
+async fn writes_work_after_a_failed_commit() {
     let Some(c) = Committee::start(Backend::Sqlite).await else {
         return;
     };
     let cycle = open_cycle(&c).await;
-    submit_ok(&c, &cycle, "Before the disk fills up.").await;
-    // The fault: cap the database at its current size on the write connection.
-    {
-        let mut tx = c.s.state.db.begin().await.expect("begin");
-        let mut conn = tx.conn();
-        let kitreview::db::ConnInner::Sqlite(raw) = &mut conn.inner else {
-            panic!("SQLite")
-        };
-        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
-            .fetch_one(&mut **raw)
-            .await
-            .expect("page_count");
-        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
-            .execute(&mut **raw)
-            .await
-            .expect("cap");
-        tx.commit().await.expect("commit");
-    }
-    let big = "A long comment that needs new pages. ".repeat(1_000);
+    submit_ok(&c, &cycle, "Before the fault.").await;
     for _ in 0..3 {
-        let res = c.s.gql(Some(&c.kenya), SUBMIT, submit(&cycle, &big)).await;
-        assert!(res["errors"].is_array(), "the full database refuses: {res}");
-        assert_ne!(
-            res["errors"][0]["extensions"]["code"], "VALIDATION",
-            "{res}"
+        let mut tx = c.s.state.db.begin().await.expect("begin");
+        {
+            let mut conn = tx.conn();
+            let kitreview::db::ConnInner::Sqlite(raw) = &mut conn.inner else {
+                panic!("SQLite")
+            };
+            sqlx::query("ROLLBACK")
+                .execute(&mut **raw)
+                .await
+                .expect("the fault");
+        }
+        assert!(
+            tx.commit().await.is_err(),
+            "COMMIT fails: nothing to commit"
         );
     }
-    // Room again (a new writer has no cap; an old one gets it lifted).
-    {
-        let mut tx = c.s.state.db.begin().await.expect("begin after the fault");
-        let mut conn = tx.conn();
-        let kitreview::db::ConnInner::Sqlite(raw) = &mut conn.inner else {
-            panic!("SQLite")
-        };
-        sqlx::query("PRAGMA max_page_count = 1073741823")
-            .execute(&mut **raw)
-            .await
-            .expect("uncap");
-        tx.commit().await.expect("commit");
-    }
-    let n = submit_ok(&c, &cycle, &big).await;
-    assert_eq!(n, 2, "gap-free: the refused comments took no number");
+    // Writes work at once, without a restart, and numbers stay gap-free.
     assert_eq!(readyz(&c).await, 200);
+    assert_eq!(submit_ok(&c, &cycle, "After the fault.").await, 2);
+    // /readyz says whether a write can begin: not while the writer is held.
+    let held = c.s.state.db.begin().await.expect("begin");
+    assert_eq!(readyz(&c).await, 503, "no write can begin");
+    drop(held);
+    assert_eq!(readyz(&c).await, 200);
+}
+
+/// A request dropped while its transaction begins (the client hung up, the
+/// timeout fired) never leaves the writer inside a transaction: BEGIN is cut
+/// off at every point of its way, thousands of times, and writes still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_begin_cut_off_anywhere_leaves_the_writer_usable() {
+    let Some(c) = Committee::start(Backend::Sqlite).await else {
+        return;
+    };
+    let cycle = open_cycle(&c).await;
+    let db = c.s.state.db.clone();
+    for i in 0..3_000u64 {
+        let cut = Duration::from_nanos((i * 7_919) % 200_000);
+        let _ = tokio::time::timeout(cut, db.begin()).await;
+    }
+    // Every begun transaction was dropped: the writer is free again.
+    let tx = tokio::time::timeout(Duration::from_secs(10), db.begin())
+        .await
+        .expect("the writer comes back")
+        .expect("a write can begin");
+    tx.commit().await.expect("commit");
+    assert_eq!(readyz(&c).await, 200);
+    assert_eq!(
+        submit_ok(&c, &cycle, "After thousands of cut-off begins.").await,
+        1
+    );
 }

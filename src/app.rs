@@ -110,6 +110,11 @@ pub async fn shutdown_signal() {
 /// `kitreview serve`.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // One server per SQLite file (held until the process ends).
+    let _lock = match args.db.sqlite_path() {
+        Some(path) => Some(crate::db::lock::hold(&path)?),
+        None => None,
+    };
     let clock: SharedClock = Arc::new(SystemClock);
     let state = build_state(
         &args.db,

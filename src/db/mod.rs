@@ -12,6 +12,7 @@ pub mod comments;
 pub mod consolidation;
 pub mod cycles;
 pub mod dialect;
+pub mod lock;
 pub mod modules;
 pub mod notifications;
 pub mod search;

@@ -170,3 +170,51 @@ fn refuses_to_start_with_a_short_secret() {
     assert!(err.contains("at least 32 bytes"), "{err}");
     assert!(!err.contains("short-secret"), "the secret is never printed");
 }
+
+/// A second server on the same SQLite file refuses to start and says which
+/// process holds it (its live updates would never reach the first one's
+/// subscribers); PostgreSQL is the way to run several.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("kr.db");
+    let url = format!("sqlite:{}", db.display());
+    let lock = dir.path().join("kr.db.lock");
+    let serve = |url: &str| {
+        let mut c = kitreview();
+        c.args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    };
+    // The lock names its holder once it is held.
+    let held_by = |pid: u32| {
+        let lock = lock.clone();
+        async move {
+            for _ in 0..600 {
+                if std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == pid.to_string()) {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    let mut first = serve(&url).spawn().expect("first server");
+    assert!(held_by(first.id()).await, "the first server holds the lock");
+    let second = serve(&url).output().expect("second server");
+    let _ = first.kill();
+    let _ = first.wait();
+    assert!(!second.status.success(), "the second server must not start");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(&format!("pid {}", first.id())) && err.contains("PostgreSQL"),
+        "{err}"
+    );
+    // Once the first has gone (even killed), the file can be served again.
+    let mut again = serve(&url).spawn().expect("again");
+    let served = held_by(again.id()).await;
+    let _ = again.kill();
+    let _ = again.wait();
+    assert!(served, "served again after the first stopped");
+}

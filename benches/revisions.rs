@@ -91,6 +91,7 @@ async fn setup(url: &str) -> Bench {
         db_max_connections: 10,
         sqlite_synchronous: SqliteSync::Full,
         db_busy_timeout: Duration::from_secs(10),
+        db_acquire_timeout: Duration::from_secs(10),
     };
     let limits = LimitArgs {
         body_limit_bytes: 16 * 1024 * 1024,

@@ -103,6 +103,10 @@ pub struct DbArgs {
     /// How long a statement waits for a database lock or a pooled connection.
     #[arg(long, env = "KITREVIEW_DB_BUSY_TIMEOUT", value_parser = parse_duration, default_value = "5s")]
     pub db_busy_timeout: Duration,
+    /// How long a request waits for a database connection before it is
+    /// answered UNAVAILABLE (503 with `Retry-After`).
+    #[arg(long, env = "KITREVIEW_DB_ACQUIRE_TIMEOUT", value_parser = parse_duration, default_value = "2s")]
+    pub db_acquire_timeout: Duration,
 }
 
 impl DbArgs {
@@ -112,6 +116,7 @@ impl DbArgs {
             max_connections: self.db_max_connections,
             sqlite_synchronous: self.sqlite_synchronous,
             busy_timeout: self.db_busy_timeout,
+            acquire_timeout: self.db_acquire_timeout,
         }
     }
 
@@ -406,6 +411,7 @@ mod tests {
             db_max_connections: 1,
             sqlite_synchronous: SqliteSync::Full,
             db_busy_timeout: Duration::from_secs(1),
+            db_acquire_timeout: Duration::from_secs(1),
         };
         assert_eq!(db.sqlite_path(), Some(PathBuf::from("data/k.db")));
         db.database_url = "sqlite::memory:".into();

@@ -82,6 +82,34 @@ impl AppError {
     }
 }
 
+/// The database cannot be reached or cannot take the work now (a client may retry).
+fn unavailable(err: &sqlx::Error) -> Option<&'static str> {
+    use sqlx::Error as E;
+    match err {
+        E::PoolTimedOut => Some("the database is busy or not answering; try again shortly"),
+        E::PoolClosed | E::WorkerCrashed => Some("the database is shutting down; try again"),
+        E::Io(_) | E::Tls(_) => Some("the database is not answering; try again shortly"),
+        E::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            let busy = if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                // Connection exceptions, too many connections, shutting down.
+                code.starts_with("08") || matches!(code, "53300" | "57P01" | "57P02" | "57P03")
+            } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Busy or locked (5, 6), I/O error (10), disk full (13), by primary code.
+                matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6 | 10 | 13))
+            } else {
+                false
+            };
+            busy.then_some("the database cannot take the change now; try again shortly")
+        }
+        _ => None,
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         if let Some(db) = err.as_database_error() {
@@ -90,6 +118,10 @@ impl From<sqlx::Error> for AppError {
                     "a record with the same unique value already exists".into(),
                 );
             }
+        }
+        if let Some(message) = unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return AppError::Unavailable(message.into());
         }
         AppError::Internal(err.into())
     }

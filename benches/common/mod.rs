@@ -34,6 +34,7 @@ pub fn db_args(url: &str) -> DbArgs {
         db_max_connections: 16,
         sqlite_synchronous: SqliteSync::Full,
         db_busy_timeout: Duration::from_secs(10),
+        db_acquire_timeout: Duration::from_secs(10),
     }
 }
 

@@ -52,6 +52,8 @@ pub struct DbOptions {
     pub sqlite_synchronous: SqliteSync,
     /// How long a statement waits for a lock before failing.
     pub busy_timeout: Duration,
+    /// How long a caller waits for a pooled connection (then UNAVAILABLE).
+    pub acquire_timeout: Duration,
 }
 
 /// The SQLite `synchronous` levels we support.
@@ -316,6 +318,7 @@ impl Db {
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .acquire_timeout(opts.acquire_timeout)
                 // A writer still inside a transaction is closed, not reused:
                 // the pool opens a fresh one.
                 .after_release(|c, _| Box::pin(async move { Ok(writer_is_idle(c).await) }))
@@ -326,6 +329,7 @@ impl Db {
             } else {
                 SqlitePoolOptions::new()
                     .max_connections(4)
+                    .acquire_timeout(opts.acquire_timeout)
                     // Readers can never write, even by mistake.
                     .connect_with(base.pragma("query_only", "ON"))
                     .await?
@@ -336,7 +340,7 @@ impl Db {
                 .map_err(|e| AppError::internal(anyhow::anyhow!("bad PostgreSQL URL: {e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
-                .acquire_timeout(opts.busy_timeout.max(Duration::from_secs(5)))
+                .acquire_timeout(opts.acquire_timeout)
                 .connect_with(pg)
                 .await?;
             Ok(Db::new(Pools::Postgres(pool)))

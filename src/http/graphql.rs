@@ -179,6 +179,7 @@ pub(crate) async fn viewer(
     match session::authenticate(&s.app, token).await {
         Ok(user) => Ok(Viewer::User(std::sync::Arc::new(user))),
         Err(e @ AppError::Unauthenticated(_)) => Err((StatusCode::UNAUTHORIZED, e)),
+        Err(e @ AppError::Unavailable(_)) => Err((StatusCode::SERVICE_UNAVAILABLE, e)),
         Err(e) => {
             tracing::error!(error = ?e, "authentication failed");
             Err((
@@ -206,6 +207,10 @@ async fn execute(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
                 );
+            }
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             return res;
         }
@@ -271,7 +276,18 @@ fn graphql_response(media: Media, response: async_graphql::Response) -> Response
     let before_execution = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let status = if before_execution && media == Media::GraphqlResponseJson {
+    // The database could not be reached and nothing was produced: 503, and
+    // the client may retry (nothing was written).
+    let unavailable = response.data == async_graphql::Value::Null
+        && response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+        });
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if before_execution && media == Media::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -284,7 +300,14 @@ fn graphql_response(media: Media, response: async_graphql::Response) -> Response
         serde_json::to_vec(&response)
     };
     match body {
-        Ok(bytes) => bytes_response(status, media, bytes),
+        Ok(bytes) => {
+            let mut res = bytes_response(status, media, bytes);
+            if unavailable {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            res
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot serialize a response");
             json_response(

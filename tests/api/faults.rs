@@ -7,8 +7,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
+use crate::backend_tests;
 use crate::common::committee::Committee;
-use crate::common::Backend;
+use crate::common::{code, Backend, Options};
+
+backend_tests!(a_database_that_cannot_answer_is_unavailable);
 
 const OPEN: &str =
     "mutation($i: OpenReviewCycleInput!) { openReviewCycle(input: $i) { cycle { id } } }";
@@ -161,4 +164,53 @@ async fn a_begin_cut_off_anywhere_leaves_the_writer_usable() {
         submit_ok(&c, &cycle, "After thousands of cut-off begins.").await,
         1
     );
+}
+
+/// A database that cannot take the work (here: the one connection is held, and
+/// the wait for it runs out) answers UNAVAILABLE with 503 and `Retry-After`,
+/// never INTERNAL; the token check too. Once it can, everything works again.
+async fn a_database_that_cannot_answer_is_unavailable(b: Backend) {
+    let opts = Options {
+        db: |d| {
+            d.db_acquire_timeout = Duration::from_millis(300);
+            d.db_max_connections = 2;
+        },
+        ..Options::default()
+    };
+    let Some(c) = Committee::start_with(b, opts).await else {
+        return;
+    };
+    let cycle = open_cycle(&c).await;
+    // SQLite has one writer; PostgreSQL's pool has two connections here, and
+    // live updates LISTEN on one of them.
+    let held =
+        c.s.state
+            .db
+            .begin()
+            .await
+            .expect("hold the last connection");
+    let res = c
+        .s
+        .http
+        .post(c.s.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .bearer_auth(&c.kenya)
+        .json(
+            &json!({ "query": SUBMIT, "variables": submit(&cycle, "While the database is out.") }),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(
+        res.headers().get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(code(&body), "UNAVAILABLE", "{body}");
+    assert_eq!(readyz(&c).await, 503);
+    drop(held);
+    // Nothing was stored: the retry takes number 1.
+    assert_eq!(submit_ok(&c, &cycle, "Once it answers again.").await, 1);
+    assert_eq!(readyz(&c).await, 200);
 }

@@ -164,6 +164,7 @@ pub fn db_args(url: &str) -> DbArgs {
         db_max_connections: 10,
         sqlite_synchronous: SqliteSync::Normal,
         db_busy_timeout: Duration::from_secs(10),
+        db_acquire_timeout: Duration::from_secs(10),
     }
 }
 
@@ -203,6 +204,8 @@ pub struct Options {
     pub auth: AuthArgs,
     pub limits: LimitArgs,
     pub trust_forwarded_for: bool,
+    /// Changes to the database settings.
+    pub db: fn(&mut DbArgs),
 }
 
 impl Default for Options {
@@ -211,6 +214,7 @@ impl Default for Options {
             auth: auth_args(),
             limits: LimitArgs::default(),
             trust_forwarded_for: false,
+            db: |_| {},
         }
     }
 }
@@ -237,8 +241,10 @@ impl TestServer {
 
     async fn start_in(db: TestDb, opts: Options) -> Self {
         let clock = ManualClock::new(t0());
+        let mut args = db_args(&db.url);
+        (opts.db)(&mut args);
         let state = kitreview::app::build_state(
-            &db_args(&db.url),
+            &args,
             &opts.auth,
             opts.limits,
             opts.trust_forwarded_for,

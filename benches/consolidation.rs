@@ -106,6 +106,7 @@ async fn seed(url: &str, n: usize) -> Seeded {
         revision(false),
         "bench",
         &[],
+        None,
     )
     .await
     .expect("revision");
@@ -210,6 +211,7 @@ async fn carry(label: &str, url: &str) {
         revision(true),
         "bench",
         &[],
+        None,
     )
     .await
     .expect("revision 2");

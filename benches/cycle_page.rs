@@ -83,6 +83,7 @@ async fn seed(url: &str) -> Seeded {
         revision(),
         "bench",
         &[],
+        None,
     )
     .await
     .expect("revision");
@@ -131,14 +132,20 @@ async fn seed(url: &str) -> Seeded {
             proposed_change: (i % 2 == 0).then(|| "measured with national statistics".to_owned()),
             language: Some("en".into()),
         };
-        let c = comments::submit_new(&state, &viewers[1 + i % 4], cycle.id, &anchor, &text)
+        let c = comments::submit_new(&state, &viewers[1 + i % 4], cycle.id, &anchor, &text, None)
             .await
             .expect("comment");
         let replies = if i % 2 == 0 { 2 } else { 1 };
         for r in 0..replies {
-            comments::add_reply(&state, &viewers[(i + r) % 5], c.id, "Noted, thank you.")
-                .await
-                .expect("reply");
+            comments::add_reply(
+                &state,
+                &viewers[(i + r) % 5],
+                c.id,
+                "Noted, thank you.",
+                None,
+            )
+            .await
+            .expect("reply");
         }
     }
     let tokens = users.iter().map(|u| common::token(&state, u)).collect();

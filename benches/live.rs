@@ -180,6 +180,7 @@ async fn seed(url: &str) -> Seeded {
         revision(),
         "bench",
         &[],
+        None,
     )
     .await
     .expect("revision");

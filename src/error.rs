@@ -34,6 +34,10 @@ pub enum AppError {
     /// subscription that may have missed events, a limit on open work).
     #[error("{0}")]
     Unavailable(String),
+    /// The request ran past its time limit before anything was stored (see
+    /// [`crate::deadline`]); it may be retried.
+    #[error("{0}")]
+    Timeout(String),
     /// Anything unexpected. Logged with its cause chain, shown as `INTERNAL`.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -77,6 +81,7 @@ impl AppError {
             AppError::CycleClosed(_) => "CYCLE_CLOSED",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable(_) => "UNAVAILABLE",
+            AppError::Timeout(_) => "TIMEOUT",
             AppError::Internal(_) => "INTERNAL",
         }
     }

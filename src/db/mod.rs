@@ -12,6 +12,7 @@ pub mod comments;
 pub mod consolidation;
 pub mod cycles;
 pub mod dialect;
+pub mod idempotency;
 pub mod lock;
 pub mod modules;
 pub mod notifications;
@@ -231,6 +232,9 @@ impl Tx {
     /// transaction, so every instance gets them exactly when the change is
     /// visible; on SQLite they are handed to this process once committed.
     pub async fn commit(mut self) -> AppResult<()> {
+        // Past the request's time limit nothing is sent: dropping `self`
+        // rolls back, and the client is told it timed out, which is true.
+        crate::deadline::before_commit()?;
         let events = std::mem::take(&mut self.events);
         let statements = self.statements.clone();
         let committed = self.committed.clone();
@@ -409,6 +413,7 @@ impl Db {
     /// Start a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade.
     pub async fn begin(&self) -> AppResult<Tx> {
+        crate::deadline::before_begin()?;
         // On a task of its own: a caller dropped while BEGIN runs leaves the
         // task to finish it, and the transaction it made rolls back on drop.
         let inner = match &self.pools {

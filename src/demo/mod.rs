@@ -313,6 +313,7 @@ async fn load_toolkits(state: &AppState, question_id: i64) -> AppResult<()> {
                         r.markdown.to_owned(),
                         r.summary,
                         &[],
+                        None,
                     )
                     .await?
                 }
@@ -463,6 +464,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 Some("infrastructure (including mobile access), policy, governance and reach"),
                 "en",
             ),
+            None,
         )
         .await?;
         comments_service::submit_new(
@@ -476,6 +478,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "en",
             ),
+            None,
         )
         .await?;
         let c3 = comments_service::submit_new(
@@ -489,6 +492,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "fr",
             ),
+            None,
         )
         .await?;
         comments_service::add_reply(
@@ -496,6 +500,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             &rapporteur,
             c1.id,
             "Thank you: revision 3 will add mobile access to the infrastructure indicators.",
+            None,
         )
         .await?;
         comments_service::add_reply(
@@ -503,6 +508,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             &unep,
             c1.id,
             "UNEP supports this; the e-Environment module uses the same wording.",
+            None,
         )
         .await?;
         comments_service::add_reply(
@@ -510,6 +516,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
             &rapporteur,
             c3.id,
             "Noted; the terminology will follow the ITU-D glossary.",
+            None,
         )
         .await?;
         comments_service::create_draft(
@@ -523,6 +530,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "en",
             ),
+            None,
         )
         .await?;
     }
@@ -550,6 +558,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "en",
             ),
+            None,
         )
         .await?;
         let kenya_eeri = comments_service::submit_new(
@@ -563,6 +572,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "en",
             ),
+            None,
         )
         .await?;
         let france_terms = comments_service::submit_new(
@@ -576,6 +586,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "fr",
             ),
+            None,
         )
         .await?;
         let block = |phrase: &'static str| async move {
@@ -602,6 +613,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "en",
             ),
+            None,
         )
         .await?;
         let scored = comments_service::submit_new(
@@ -615,6 +627,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 Some("Each indicator is scored on a scale from 0 to 4 by the national assessment team."),
                 "en",
             ),
+            None,
         )
         .await?;
         let bands = comments_service::submit_new(
@@ -628,6 +641,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "en",
             ),
+            None,
         )
         .await?;
         let bands_again = comments_service::submit_new(
@@ -641,6 +655,7 @@ async fn load_review(state: &AppState) -> AppResult<()> {
                 None,
                 "en",
             ),
+            None,
         )
         .await?;
         cycles_service::close_now(state, &rapporteur, cycle.id).await?;
@@ -768,6 +783,7 @@ async fn consolidate_eenv(
         rev2,
         "Revision 2: dispositions of the first review applied (2.1 paragraph moved to 2.2, scoring in 3.1, bands removed).",
         &[ids.moved, ids.scored, ids.bands],
+        None,
     )
     .await?;
     Ok(())

@@ -96,8 +96,7 @@ impl Default for DocumentLimits {
 
 /// SHA-256 of the Markdown source, hex.
 pub fn content_hash(markdown: &str) -> String {
-    let digest = Sha256::digest(markdown.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(markdown.as_bytes()))
 }
 
 fn collapse(s: &str) -> String {

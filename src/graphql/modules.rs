@@ -20,6 +20,7 @@ use crate::domain::document;
 use crate::domain::ids::NodeKind;
 use crate::domain::modules as rules;
 use crate::error::AppError;
+use crate::service::idempotency::IdempotencyKey;
 use crate::service::{modules as service, Actor};
 
 /// Where a module stands.
@@ -1035,6 +1036,11 @@ pub struct CreateRevisionInput {
     /// Submitted comments on earlier revisions of this module that this
     /// revision addresses (shown in the diff and on their dispositions).
     pub addressed_comment_ids: Option<Vec<ID>>,
+    /// A key of your choosing (a UUID, say) that makes a retry safe: sent again
+    /// with the same key and input within 24 hours, the mutation returns what
+    /// it created the first time instead of creating it again; with other
+    /// input it fails with CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 /// The revision created.
@@ -1144,6 +1150,7 @@ impl ModulesMutation {
             input.addressed_comment_ids.as_deref().unwrap_or_default(),
             NodeKind::Comment,
         )?;
+        let key = IdempotencyKey::optional("idempotencyKey", input.idempotency_key.as_deref())?;
         let row = service::create_revision(
             ctx.state()?,
             Actor::User(viewer),
@@ -1152,6 +1159,7 @@ impl ModulesMutation {
             input.markdown,
             &input.summary,
             &addressed,
+            key.as_ref(),
         )
         .await?;
         Ok(CreateRevisionPayload {

@@ -23,6 +23,7 @@ use crate::domain::ids::NodeKind;
 use crate::error::{AppError, AppResult};
 use crate::service::comments::{self as service, AnchorInput, CommentPatch, TextInput};
 use crate::service::cycles as cycle_service;
+use crate::service::idempotency::IdempotencyKey;
 
 /// Where a review cycle stands (it follows the clock: a cycle closes at `closesAt` exactly).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -775,6 +776,11 @@ pub struct CreateCommentDraftInput {
     pub proposed_change: Option<String>,
     /// Language (BCP 47, e.g. `en`, `fr`).
     pub language: Option<String>,
+    /// A key of your choosing (a UUID, say) that makes a retry safe: sent again
+    /// with the same key and input within 24 hours, the mutation returns what
+    /// it created the first time instead of creating it again; with other
+    /// input it fails with CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 /// Submit a draft (`commentId`), or a new comment (the other fields).
@@ -795,6 +801,11 @@ pub struct SubmitCommentInput {
     pub proposed_change: Option<String>,
     /// For a new comment: language (BCP 47).
     pub language: Option<String>,
+    /// A key of your choosing (a UUID, say) that makes a retry safe: sent again
+    /// with the same key and input within 24 hours, the mutation returns what
+    /// it created the first time instead of creating it again; with other
+    /// input it fails with CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 /// Changes to a comment: omitted fields stay; null clears an optional one.
@@ -843,6 +854,11 @@ pub struct AddReplyInput {
     pub comment_id: ID,
     /// The message (Markdown, at most 64 KiB).
     pub body: String,
+    /// A key of your choosing (a UUID, say) that makes a retry safe: sent again
+    /// with the same key and input within 24 hours, the mutation returns what
+    /// it created the first time instead of creating it again; with other
+    /// input it fails with CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 /// An edit of one's reply.
@@ -1021,7 +1037,9 @@ impl ReviewMutation {
             input.proposed_change,
             input.language,
         );
-        let row = service::create_draft(ctx.state()?, user, cycle, &anchor, &text).await?;
+        let key = IdempotencyKey::optional("idempotencyKey", input.idempotency_key.as_deref())?;
+        let row =
+            service::create_draft(ctx.state()?, user, cycle, &anchor, &text, key.as_ref()).await?;
         Ok(CommentPayload {
             comment: Comment(row),
         })
@@ -1035,10 +1053,12 @@ impl ReviewMutation {
     ) -> Result<CommentPayload> {
         let user = ctx.user()?;
         let state = ctx.state()?;
+        let key = IdempotencyKey::optional("idempotencyKey", input.idempotency_key.as_deref())?;
+        let key = key.as_ref();
         let row = match input.comment_id {
             Some(id) => {
-                service::submit_draft(state, user, decode_id("commentId", &id, NodeKind::Comment)?)
-                    .await?
+                let id = decode_id("commentId", &id, NodeKind::Comment)?;
+                service::submit_draft(state, user, id, key).await?
             }
             None => {
                 let cycle = input.cycle_id.ok_or_else(|| {
@@ -1058,7 +1078,7 @@ impl ReviewMutation {
                     .body
                     .ok_or_else(|| AppError::validation("body", "a new comment needs a body"))?;
                 let text = text_input(t, body, input.proposed_change, input.language);
-                service::submit_new(state, user, cycle, &anchor, &text).await?
+                service::submit_new(state, user, cycle, &anchor, &text, key).await?
             }
         };
         Ok(CommentPayload {
@@ -1124,7 +1144,8 @@ impl ReviewMutation {
     ) -> Result<ReplyPayload> {
         let user = ctx.user()?;
         let id = decode_id("commentId", &input.comment_id, NodeKind::Comment)?;
-        let row = service::add_reply(ctx.state()?, user, id, &input.body).await?;
+        let key = IdempotencyKey::optional("idempotencyKey", input.idempotency_key.as_deref())?;
+        let row = service::add_reply(ctx.state()?, user, id, &input.body, key.as_ref()).await?;
         Ok(ReplyPayload { reply: Reply(row) })
     }
 

@@ -14,6 +14,7 @@ use crate::auth::{AuthUser, Viewer};
 use crate::domain::ids::{GlobalId, NodeKind};
 use crate::domain::page::Page;
 use crate::error::AppError;
+use crate::service::idempotency::IdempotencyKey;
 use crate::service::import::{self, ImportError};
 use crate::service::table::{neutralize_formula, Table, HEADERS};
 
@@ -28,7 +29,7 @@ fn status_of(e: &AppError) -> StatusCode {
         AppError::Validation { .. } => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) | AppError::CycleClosed(_) => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unavailable(_) | AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -301,7 +302,22 @@ pub async fn import(
             )
         }
     };
-    match import::import(&s.app, &user, id, body.to_vec()).await {
+    // `Idempotency-Key`: the same upload sent again replays the first import.
+    let key = match headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| {
+                    AppError::validation("Idempotency-Key", "the header is not valid text")
+                })
+                .and_then(|k| IdempotencyKey::parse("Idempotency-Key", k))
+        })
+        .transpose()
+    {
+        Ok(k) => k,
+        Err(e) => return error(&e),
+    };
+    match import::import(&s.app, &user, id, body.to_vec(), key.as_ref()).await {
         Ok(rows) => json(
             StatusCode::CREATED,
             json!({

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::graphql::KitSchema;
@@ -46,13 +45,47 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
             post(files::import).layer(DefaultBodyLimit::max(limits.max_upload_bytes)),
         )
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        .layer(axum::middleware::from_fn_with_state(
             limits.request_timeout,
+            time_limit,
         ))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// Every request runs within `--request-timeout`, unless it has sent a COMMIT
+/// (see [`crate::deadline`]): a 503 with code TIMEOUT always means that nothing
+/// was stored, and the request may be sent again.
+async fn time_limit(
+    State(limit): State<std::time::Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match crate::deadline::run(limit, next.run(req)).await {
+        Some(res) => res,
+        None => {
+            let e = crate::error::AppError::Timeout(format!(
+                "the request ran past its time limit of {}; nothing was stored",
+                humantime::format_duration(limit)
+            ));
+            let body = serde_json::json!({ "errors": [ {
+                "message": e.to_string(),
+                "extensions": { "code": e.code() },
+            } ] });
+            let mut res = (StatusCode::SERVICE_UNAVAILABLE, body.to_string()).into_response();
+            let h = res.headers_mut();
+            h.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            );
+            h.insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+            res
+        }
+    }
 }
 
 /// Every request has an id made by the server (never the client's

@@ -604,12 +604,13 @@ async fn run_operation(
         let next = if is_subscription {
             stream.next().await
         } else {
-            match tokio::time::timeout_at(deadline, stream.next()).await {
-                Ok(n) => n,
-                Err(_) => {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match crate::deadline::run(left, stream.next()).await {
+                Some(n) => n,
+                None => {
                     let payload = json!([{
                         "message": format!(
-                            "the operation ran past the time limit of {}",
+                            "the operation ran past the time limit of {}; nothing was stored",
                             humantime::format_duration(s.app.limits.request_timeout)
                         ),
                         "extensions": { "code": "TIMEOUT" }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use super::audit::{self, Change};
 use super::cycles::question_of;
+use super::idempotency::{self, Claim, IdempotencyKey, Use};
 use super::{search, Actor};
 use crate::auth::AuthUser;
 use crate::db::comments::{
@@ -402,10 +403,17 @@ pub async fn create_draft(
     cycle_id: i64,
     anchor: &AnchorInput,
     text: &TextInput,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<CommentRow> {
     let now = state.clock.now();
+    let key = Use::new(key, "createCommentDraft", &(cycle_id, anchor, text));
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
+    if let Claim::Replay(ids) = idempotency::claim(&mut c, user.id, key.as_ref(), now).await? {
+        let row = replayed(&mut c, &ids).await?;
+        tx.commit().await?;
+        return Ok(row);
+    }
     let cycle = cycle_of(&mut c, cycle_id).await?;
     let w = window(&mut c, &cycle, user.organization_id, now).await?;
     if w == Window::Closed {
@@ -414,8 +422,20 @@ pub async fn create_draft(
     let row = insert(&mut c, user, &cycle, anchor, text, store::Start::Draft, now).await?;
     super::carry::comment_forward(&mut c, &row).await?;
     record(&mut c, user, &row, "comment.drafted", now).await?;
+    idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// The comment a replayed idempotency key created.
+async fn replayed(c: &mut Conn<'_>, ids: &[i64]) -> AppResult<CommentRow> {
+    store::by_id(c, idempotency::single(ids)?)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "the draft made with this idempotency key has since been deleted".into(),
+            )
+        })
 }
 
 /// Submit a new comment at once: it takes the cycle's next number.
@@ -426,12 +446,19 @@ pub async fn submit_new(
     cycle_id: i64,
     anchor: &AnchorInput,
     text: &TextInput,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<CommentRow> {
     // Validate before taking the write lock.
     check_text(text)?;
     let now = state.clock.now();
+    let key = Use::new(key, "submitComment", &(cycle_id, anchor, text));
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
+    if let Claim::Replay(ids) = idempotency::claim(&mut c, user.id, key.as_ref(), now).await? {
+        let row = replayed(&mut c, &ids).await?;
+        tx.commit().await?;
+        return Ok(row);
+    }
     let cycle = cycle_of(&mut c, cycle_id).await?;
     let w = window(&mut c, &cycle, user.organization_id, now).await?;
     if !matches!(w, Window::OnTime | Window::Late) {
@@ -439,6 +466,7 @@ pub async fn submit_new(
     }
     let row = submit_in(&mut c, user, &cycle, anchor, text, w, now).await?;
     record(&mut c, user, &row, "comment.submitted", now).await?;
+    idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.emit(event(EventKind::CommentSubmitted, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)
@@ -487,10 +515,17 @@ pub async fn submit_draft(
     state: &AppState,
     user: &AuthUser,
     comment_id: i64,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<CommentRow> {
     let now = state.clock.now();
+    let key = Use::new(key, "submitComment", &comment_id);
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
+    if let Claim::Replay(ids) = idempotency::claim(&mut c, user.id, key.as_ref(), now).await? {
+        let row = replayed(&mut c, &ids).await?;
+        tx.commit().await?;
+        return Ok(row);
+    }
     let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
     if comment.state != CommentState::Draft.as_str() {
         return Err(AppError::Conflict(format!(
@@ -505,6 +540,7 @@ pub async fn submit_draft(
     }
     let row = number_and_submit(&mut c, &cycle, comment.id, w, now).await?;
     record(&mut c, user, &row, "comment.submitted", now).await?;
+    idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.emit(event(EventKind::CommentSubmitted, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)
@@ -687,11 +723,20 @@ pub async fn add_reply(
     user: &AuthUser,
     comment_id: i64,
     body: &str,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<ReplyRow> {
     let body = reply_body(body)?;
     let now = state.clock.now();
+    let key = Use::new(key, "addReply", &(comment_id, &body));
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
+    if let Claim::Replay(ids) = idempotency::claim(&mut c, user.id, key.as_ref(), now).await? {
+        let row = store::reply_by_id(&mut c, idempotency::single(&ids)?)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("a replayed reply is gone")))?;
+        tx.commit().await?;
+        return Ok(row);
+    }
     let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
     if comment.state == CommentState::Draft.as_str() {
         return Err(AppError::validation(
@@ -714,6 +759,7 @@ pub async fn add_reply(
     )
     .await?;
     reply_recorded(&mut c, user, &comment, &row, "reply.added", now).await?;
+    idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.emit(Event::reply(
         cycle.module_id,
         cycle.id,

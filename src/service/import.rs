@@ -13,15 +13,19 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
+use sha2::{Digest, Sha256};
+
 use super::comments::{closed, cycle_of, submit_in, window, AnchorInput, TextInput};
+use super::idempotency::{self, Claim, IdempotencyKey, Use};
 use super::table::{block_labels, clause_label, restore_formula, GENERAL};
 use super::workbook::{self, Bounds, Refusal};
 use crate::auth::AuthUser;
 use crate::db::comments::CommentRow;
 use crate::db::modules as modules_store;
+use crate::db::Conn;
 use crate::domain::comments::{self as rules, AnchorKind, CommentType};
 use crate::domain::cycle::Window;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// The most rows one upload may hold.
@@ -407,13 +411,20 @@ pub async fn import(
     user: &AuthUser,
     cycle_id: i64,
     bytes: Vec<u8>,
+    key: Option<&IdempotencyKey>,
 ) -> Result<Vec<CommentRow>, ImportError> {
     // Who may upload, and where, is settled before a byte of the file is read.
     let now = state.clock.now();
+    let file_hash = hex::encode(Sha256::digest(&bytes));
+    let key = Use::new(key, "importComments", &(cycle_id, &file_hash));
     {
         let mut pooled = state.db.read().await?;
         let mut c = pooled.conn();
         let cycle = cycle_of(&mut c, cycle_id).await?;
+        // The same upload sent again: its first result, even after the close.
+        if let Some(ids) = idempotency::earlier(&mut c, user.id, key.as_ref(), now).await? {
+            return Ok(replayed(&mut c, &ids).await?);
+        }
         let w = window(&mut c, &cycle, user.organization_id, now).await?;
         if !matches!(w, Window::OnTime | Window::Late) {
             return Err(closed(w).into());
@@ -426,6 +437,11 @@ pub async fn import(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
+    if let Claim::Replay(ids) = idempotency::claim(&mut c, user.id, key.as_ref(), now).await? {
+        let rows = replayed(&mut c, &ids).await?;
+        tx.commit().await?;
+        return Ok(rows);
+    }
     let cycle = cycle_of(&mut c, cycle_id).await?;
     let w = window(&mut c, &cycle, user.organization_id, now).await?;
     if !matches!(w, Window::OnTime | Window::Late) {
@@ -473,6 +489,8 @@ pub async fn import(
     )
     .in_cycle(cycle.id);
     crate::service::audit::record(&mut c, crate::service::Actor::User(user), change, now).await?;
+    let ids: Vec<i64> = out.iter().map(|r| r.id).collect();
+    idempotency::settle(&mut c, user.id, key.as_ref(), &ids).await?;
     for r in &out {
         tx.emit(super::comments::event(
             crate::domain::events::EventKind::CommentSubmitted,
@@ -483,6 +501,14 @@ pub async fn import(
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// The comments an earlier import under the same key created, in its order.
+async fn replayed(c: &mut Conn<'_>, ids: &[i64]) -> AppResult<Vec<CommentRow>> {
+    let mut rows = crate::db::comments::by_ids(c, ids).await?;
+    let order: HashMap<i64, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+    rows.sort_by_key(|r| order.get(&r.id).copied());
+    Ok(rows)
 }
 
 #[cfg(test)]

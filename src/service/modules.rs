@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::audit::{self, Change};
+use super::idempotency::{self, Claim, IdempotencyKey, Use};
 use super::{field, Actor};
 use crate::db::modules::{
     self as store, BlockRow, KitRow, ModuleChanges, ModuleRow, NewRevision, RevisionRow, SectionRow,
@@ -205,6 +206,7 @@ pub async fn create_revision(
     markdown: String,
     summary: &str,
     addressed_comment_ids: &[i64],
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<RevisionRow> {
     let Some(author_id) = actor.user_id() else {
         return Err(AppError::forbidden("a revision needs an author"));
@@ -222,10 +224,28 @@ pub async fn create_revision(
     .map_err(AppError::internal)?;
     let doc = field("markdown", parsed)?;
     let hash = document::content_hash(&markdown);
+    let key = Use::new(
+        key,
+        "createRevision",
+        &(
+            module_id,
+            base_revision_id,
+            &hash,
+            &summary,
+            addressed_comment_ids,
+        ),
+    );
 
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
+    if let Claim::Replay(ids) = idempotency::claim(&mut c, author_id, key.as_ref(), now).await? {
+        let row = store::revision_by_id(&mut c, idempotency::single(&ids)?)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("a replayed revision is gone")))?;
+        tx.commit().await?;
+        return Ok(row);
+    }
     let (module, kit) = module_and_kit(&mut c, module_id).await?;
     require_manager(actor, kit.question_id)?;
     if module.status == ModuleStatus::Withdrawn.as_str() {
@@ -299,6 +319,7 @@ pub async fn create_revision(
     let change = Change::new("revision.published", NodeKind::Revision, row.id, summary)
         .in_question(kit.question_id);
     audit::record(&mut c, actor, change, now).await?;
+    idempotency::settle(&mut c, author_id, key.as_ref(), &[row.id]).await?;
     tx.emit(Event::revision(module_id, row.id, now));
     tx.commit().await?;
     Ok(row)

@@ -565,6 +565,7 @@ async fn websocket_queries_have_the_time_limit(b: Backend) {
             long_markdown(3_000, variant),
             "long",
             &[],
+            None,
         )
         .await
         .expect("revision");

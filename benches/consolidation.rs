@@ -23,6 +23,7 @@ use kitreview::db::comments::{
 use kitreview::domain::comments::document_order;
 use kitreview::domain::cycle::Visibility;
 use kitreview::domain::ids::{GlobalId, NodeKind};
+use kitreview::service::modules::RevisionInput;
 use kitreview::service::{cycles, modules, Actor};
 
 /// 100 sections of 10 paragraphs: 1,000 blocks.
@@ -101,12 +102,14 @@ async fn seed(url: &str, n: usize) -> Seeded {
     let rev = modules::create_revision(
         &state,
         Actor::User(&rapporteur),
-        module_id,
-        None,
-        revision(false),
-        "bench",
-        &[],
-        None,
+        RevisionInput {
+            module_id,
+            base_revision_id: None,
+            markdown: revision(false),
+            summary: "bench",
+            addressed_comment_ids: &[],
+            idempotency_key: None,
+        },
     )
     .await
     .expect("revision");
@@ -206,12 +209,14 @@ async fn carry(label: &str, url: &str) {
     let rev2 = modules::create_revision(
         &s.state,
         Actor::User(&s.rapporteur),
-        s.module_id,
-        Some(s.rev1),
-        revision(true),
-        "bench",
-        &[],
-        None,
+        RevisionInput {
+            module_id: s.module_id,
+            base_revision_id: Some(s.rev1),
+            markdown: revision(true),
+            summary: "bench",
+            addressed_comment_ids: &[],
+            idempotency_key: None,
+        },
     )
     .await
     .expect("revision 2");

@@ -20,6 +20,7 @@ use kitreview::domain::comments::{AnchorKind, CommentType};
 use kitreview::domain::cycle::Visibility;
 use kitreview::domain::ids::{GlobalId, NodeKind};
 use kitreview::service::comments::{self as comments, AnchorInput, TextInput};
+use kitreview::service::modules::RevisionInput;
 use kitreview::service::{cycles, modules, session, Actor};
 
 /// 40 sections of 5 paragraphs.
@@ -78,12 +79,14 @@ async fn seed(url: &str) -> Seeded {
     let rev = modules::create_revision(
         &state,
         Actor::User(&viewers[0]),
-        module_id,
-        None,
-        revision(),
-        "bench",
-        &[],
-        None,
+        RevisionInput {
+            module_id,
+            base_revision_id: None,
+            markdown: revision(),
+            summary: "bench",
+            addressed_comment_ids: &[],
+            idempotency_key: None,
+        },
     )
     .await
     .expect("revision");

@@ -43,6 +43,7 @@ use kitreview::clock::SystemClock;
 use kitreview::config::LimitArgs;
 use kitreview::domain::cycle::Visibility;
 use kitreview::domain::ids::{GlobalId, NodeKind};
+use kitreview::service::modules::RevisionInput;
 use kitreview::service::{cycles, modules, Actor};
 
 /// However long anything may take before the benchmark gives up on it.
@@ -175,12 +176,14 @@ async fn seed(url: &str) -> Seeded {
     let rev = modules::create_revision(
         &state,
         Actor::User(&rapporteur),
-        module_id,
-        None,
-        revision(),
-        "bench",
-        &[],
-        None,
+        RevisionInput {
+            module_id,
+            base_revision_id: None,
+            markdown: revision(),
+            summary: "bench",
+            addressed_comment_ids: &[],
+            idempotency_key: None,
+        },
     )
     .await
     .expect("revision");

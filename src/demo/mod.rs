@@ -12,7 +12,7 @@ use crate::domain::cycle::Visibility;
 use crate::error::{AppError, AppResult};
 use crate::service::comments::{self as comments_service, AnchorInput, TextInput};
 use crate::service::cycles as cycles_service;
-use crate::service::modules as modules_service;
+use crate::service::modules::{self as modules_service, RevisionInput};
 use crate::service::session;
 use crate::service::{accounts as service, Actor};
 use crate::state::AppState;
@@ -308,12 +308,14 @@ async fn load_toolkits(state: &AppState, question_id: i64) -> AppResult<()> {
                     modules_service::create_revision(
                         state,
                         actor,
-                        module.id,
-                        base,
-                        r.markdown.to_owned(),
-                        r.summary,
-                        &[],
-                        None,
+                        RevisionInput {
+                            module_id: module.id,
+                            base_revision_id: base,
+                            markdown: r.markdown.to_owned(),
+                            summary: r.summary,
+                            addressed_comment_ids: &[],
+                            idempotency_key: None,
+                        },
                     )
                     .await?
                 }
@@ -775,16 +777,7 @@ async fn consolidate_eenv(
         .collect::<Vec<_>>()
         .join("\n")
         .replace("Draft revision 1", "Draft revision 2");
-    modules_service::create_revision(
-        state,
-        Actor::User(rapporteur),
-        module_id,
-        Some(rev1.id),
-        rev2,
-        "Revision 2: dispositions of the first review applied (2.1 paragraph moved to 2.2, scoring in 3.1, bands removed).",
-        &[ids.moved, ids.scored, ids.bands],
-        None,
-    )
+    modules_service::create_revision(state, Actor::User(rapporteur), RevisionInput { module_id, base_revision_id: Some(rev1.id), markdown: rev2, summary: "Revision 2: dispositions of the first review applied (2.1 paragraph moved to 2.2, scoring in 3.1, bands removed).", addressed_comment_ids: &[ids.moved, ids.scored, ids.bands], idempotency_key: None })
     .await?;
     Ok(())
 }

@@ -21,6 +21,7 @@ use crate::domain::ids::NodeKind;
 use crate::domain::modules as rules;
 use crate::error::AppError;
 use crate::service::idempotency::IdempotencyKey;
+use crate::service::modules::RevisionInput;
 use crate::service::{modules as service, Actor};
 
 /// Where a module stands.
@@ -1154,12 +1155,14 @@ impl ModulesMutation {
         let row = service::create_revision(
             ctx.state()?,
             Actor::User(viewer),
-            module,
-            base,
-            input.markdown,
-            &input.summary,
-            &addressed,
-            key.as_ref(),
+            RevisionInput {
+                module_id: module,
+                base_revision_id: base,
+                markdown: input.markdown,
+                summary: &input.summary,
+                addressed_comment_ids: &addressed,
+                idempotency_key: key.as_ref(),
+            },
         )
         .await?;
         Ok(CreateRevisionPayload {

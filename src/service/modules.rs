@@ -194,20 +194,38 @@ pub async fn update_module(
     Ok(row)
 }
 
+/// What [`create_revision`] is asked to publish.
+#[derive(Debug, Clone)]
+pub struct RevisionInput<'a> {
+    pub module_id: i64,
+    /// The latest revision, which this one revises; `None` for revision 1.
+    pub base_revision_id: Option<i64>,
+    /// The full text.
+    pub markdown: String,
+    pub summary: &'a str,
+    /// Submitted comments on earlier revisions that this one addresses.
+    pub addressed_comment_ids: &'a [i64],
+    /// Makes a retry safe (see [`super::idempotency`]).
+    pub idempotency_key: Option<&'a IdempotencyKey>,
+}
+
 /// Make revision N+1 of a module: an immutable snapshot of `markdown`.
 /// `base_revision_id` must name the latest revision (none for the first), so
 /// two rapporteurs uploading at once never overwrite each other (CONFLICT).
-#[tracing::instrument(skip_all, fields(module_id, bytes = markdown.len()))]
+#[tracing::instrument(skip_all, fields(module_id = input.module_id, bytes = input.markdown.len()))]
 pub async fn create_revision(
     state: &AppState,
     actor: Actor<'_>,
-    module_id: i64,
-    base_revision_id: Option<i64>,
-    markdown: String,
-    summary: &str,
-    addressed_comment_ids: &[i64],
-    key: Option<&IdempotencyKey>,
+    input: RevisionInput<'_>,
 ) -> AppResult<RevisionRow> {
+    let RevisionInput {
+        module_id,
+        base_revision_id,
+        markdown,
+        summary,
+        addressed_comment_ids,
+        idempotency_key: key,
+    } = input;
     let Some(author_id) = actor.user_id() else {
         return Err(AppError::forbidden("a revision needs an author"));
     };

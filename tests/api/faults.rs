@@ -9,7 +9,8 @@ use tokio::io::AsyncWriteExt;
 
 use crate::backend_tests;
 use crate::common::committee::Committee;
-use crate::common::{code, Backend, Options};
+use crate::common::proxy::Proxy;
+use crate::common::{code, Backend, Options, TestDb, TestServer};
 
 backend_tests!(a_database_that_cannot_answer_is_unavailable);
 
@@ -213,4 +214,83 @@ async fn a_database_that_cannot_answer_is_unavailable(b: Backend) {
     // Nothing was stored: the retry takes number 1.
     assert_eq!(submit_ok(&c, &cycle, "Once it answers again.").await, 1);
     assert_eq!(readyz(&c).await, 200);
+}
+
+/// PostgreSQL stops and comes back (a proxy in front of it is cut, then
+/// restored on the same address): requests and token checks are told
+/// UNAVAILABLE (503 with Retry-After) after the pool wait, `/readyz` says 503,
+/// and the service works again without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopping_and_coming_back() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let mut url = url::Url::parse(&db.url).expect("URL");
+    let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+    let port = url.port().unwrap_or(5432);
+    let upstream = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .expect("resolve")
+        .next()
+        .expect("an address");
+    let proxy = Proxy::start(upstream).await;
+    url.set_port(Some(proxy.addr.port())).expect("port");
+    let opts = Options {
+        db: |d| d.db_acquire_timeout = Duration::from_millis(500),
+        ..Options::default()
+    };
+    let c = Committee::on(TestServer::start_on(url.as_str(), opts).await).await;
+    let cycle = open_cycle(&c).await;
+    assert_eq!(submit_ok(&c, &cycle, "Before the outage.").await, 1);
+
+    proxy.cut();
+    let post = |query: &'static str, variables: Value| {
+        let c = &c;
+        async move {
+            let res =
+                c.s.http
+                    .post(c.s.url("/graphql"))
+                    .bearer_auth(&c.kenya)
+                    .json(&json!({ "query": query, "variables": variables }))
+                    .send()
+                    .await
+                    .expect("request");
+            let status = res.status().as_u16();
+            let retry = res
+                .headers()
+                .get("retry-after")
+                .map(|v| v.as_bytes().to_vec());
+            let body: Value = res.json().await.expect("JSON");
+            (status, retry, body)
+        }
+    };
+    // A write, and a read (whose token check needs the database too).
+    for (query, variables) in [
+        (SUBMIT, submit(&cycle, "During the outage.")),
+        ("{ viewer { id } }", json!({})),
+    ] {
+        let (status, retry, body) = post(query, variables).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(retry.as_deref(), Some(&b"1"[..]));
+        assert_eq!(code(&body), "UNAVAILABLE", "{body}");
+    }
+    assert_eq!(readyz(&c).await, 503);
+
+    proxy.restore().await;
+    // Back without a restart: the first request after the outage may still
+    // meet a connection the pool has not yet found dead.
+    let mut number = None;
+    for _ in 0..40 {
+        let (status, _, body) = post(SUBMIT, submit(&cycle, "After the outage.")).await;
+        if status == 200 {
+            number = body["data"]["submitComment"]["comment"]["number"].as_i64();
+            break;
+        }
+        assert_eq!(code(&body), "UNAVAILABLE", "{body}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(number, Some(2), "nothing was stored during the outage");
+    assert_eq!(readyz(&c).await, 200);
+    drop(c);
+    drop(db);
 }

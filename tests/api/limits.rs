@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::common::committee::{Committee, REV1};
 use kitreview::domain::ids::{GlobalId, NodeKind};
+use kitreview::service::modules::RevisionInput;
 use kitreview::service::Actor;
 
 use crate::common::{code, ws::Ws, Backend, Options, TestServer};
@@ -560,12 +561,14 @@ async fn websocket_queries_have_the_time_limit(b: Backend) {
         let row = kitreview::service::modules::create_revision(
             &s.state,
             Actor::User(&rapporteur),
-            module_id,
-            Some(base),
-            long_markdown(3_000, variant),
-            "long",
-            &[],
-            None,
+            RevisionInput {
+                module_id,
+                base_revision_id: Some(base),
+                markdown: long_markdown(3_000, variant),
+                summary: "long",
+                addressed_comment_ids: &[],
+                idempotency_key: None,
+            },
         )
         .await
         .expect("revision");

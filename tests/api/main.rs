@@ -15,6 +15,7 @@ mod limits;
 mod live;
 mod modules;
 mod protocol;
+mod retries;
 mod review;
 mod schema;
 mod search;

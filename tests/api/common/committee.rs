@@ -39,7 +39,11 @@ impl Committee {
 
     /// The committee on a server with other options.
     pub async fn start_with(b: Backend, opts: Options) -> Option<Self> {
-        let s = TestServer::start_with(b, opts).await?;
+        Some(Self::on(TestServer::start_with(b, opts).await?).await)
+    }
+
+    /// The committee on a server already started.
+    pub async fn on(s: TestServer) -> Self {
         let admin = s.secretariat().await;
         s.org("Brazil", Some("BR")).await;
         let kenya_org = s.org("Kenya", Some("KE")).await;
@@ -89,7 +93,7 @@ impl Committee {
         };
         let admin_id = viewer_id(admin.clone()).await;
         let rapporteur_id = viewer_id(rapporteur.clone()).await;
-        Some(Committee {
+        Committee {
             other_rapporteur: s.login("other@example.br", PASSWORD).await,
             kenya: s.login("wanjiru@example.ke", PASSWORD).await,
             kenya2: s.login("otieno@example.ke", PASSWORD).await,
@@ -104,6 +108,6 @@ impl Committee {
             kit,
             module,
             revision,
-        })
+        }
     }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod committee;
+pub mod proxy;
 pub mod ws;
 
 use std::net::SocketAddr;

@@ -209,7 +209,8 @@ pub struct LimitArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "KITREVIEW_BODY_LIMIT_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub body_limit_bytes: usize,
-    /// Longest a request may run before it is answered with 503.
+    /// Longest a request may run before it is answered 503 TIMEOUT (with nothing
+    /// stored); a request that has sent its COMMIT runs to its end.
     #[arg(long, env = "KITREVIEW_REQUEST_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
     pub request_timeout: Duration,
     /// Deepest allowed query (the standard introspection query needs 13).

@@ -283,7 +283,10 @@ fn graphql_response(media: Media, response: async_graphql::Response) -> Response
             e.extensions
                 .as_ref()
                 .and_then(|x| x.get("code"))
-                .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+                .is_some_and(|c| {
+                    *c == async_graphql::Value::from("UNAVAILABLE")
+                        || *c == async_graphql::Value::from("TIMEOUT")
+                })
         });
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE

@@ -179,7 +179,7 @@ async fn reserve_attempt(
     address: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<ThrottleState>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_bookkeeping().await?;
     let mut c = tx.conn();
     // Always the account first, then the address: one order, no deadlock.
     reserve_key(&mut c, account, ThrottlePolicy::ACCOUNT, now).await?;

@@ -146,24 +146,34 @@ async fn seed(url: &str, n: usize) -> Seeded {
             .iter()
             .find(|s| s.position == b.section_position)
             .expect("section");
-        let kind = ["BLOCK", "QUOTE", "SECTION", "BLOCK"][i % 4];
+        use kitreview::domain::comments::{AnchorKind, CommentType};
+        let kind = [
+            AnchorKind::Block,
+            AnchorKind::Quote,
+            AnchorKind::Section,
+            AnchorKind::Block,
+        ][i % 4];
         let quote_start = 11 + b.section_position.to_string().len() as i64;
         let anchor = StoredAnchor {
-            kind: kind.into(),
+            kind,
             section_anchor: Some(section.anchor_id.clone()),
-            block_anchor: (kind != "SECTION").then(|| b.anchor_id.clone()),
-            quote_exact: (kind == "QUOTE").then(|| "the assessment of readiness".into()),
-            quote_start: (kind == "QUOTE").then_some(quote_start),
-            quote_end: (kind == "QUOTE").then_some(quote_start + 27),
+            block_anchor: (kind != AnchorKind::Section).then(|| b.anchor_id.clone()),
+            quote_exact: (kind == AnchorKind::Quote).then(|| "the assessment of readiness".into()),
+            quote_start: (kind == AnchorKind::Quote).then_some(quote_start),
+            quote_end: (kind == AnchorKind::Quote).then_some(quote_start + 27),
             doc_order: document_order(
                 Some(b.section_position as usize),
-                (kind != "SECTION").then_some(b.position as usize),
-                (kind == "QUOTE").then_some(quote_start as usize),
+                (kind != AnchorKind::Section).then_some(b.position as usize),
+                (kind == AnchorKind::Quote).then_some(quote_start as usize),
             ),
             ..Default::default()
         };
         let text = CommentText {
-            comment_type: ["GENERAL", "TECHNICAL", "EDITORIAL"][i % 3].into(),
+            comment_type: [
+                CommentType::General,
+                CommentType::Technical,
+                CommentType::Editorial,
+            ][i % 3],
             body: format!("Comment {i}: please clarify how this indicator is measured, and by whom; « données » included."),
             proposed_change: (i % 2 == 0).then(|| "measured with national statistics, \"as published\"".to_owned()),
             language: Some("en".into()),

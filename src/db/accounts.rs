@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{finish_page, Arg, Sql};
 use super::Conn;
+use crate::domain::accounts::{OrganizationKind, Region};
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -13,9 +14,9 @@ pub struct OrganizationRow {
     pub id: i64,
     pub name: String,
     pub short_name: String,
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub country_code: Option<String>,
-    pub region: Option<String>,
+    pub region: Option<Region>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -90,7 +91,7 @@ pub struct NewOrganization<'a> {
 pub struct OrganizationChanges {
     pub name: Option<String>,
     pub short_name: Option<(String, String)>,
-    pub kind: Option<String>,
+    pub kind: Option<OrganizationKind>,
     pub country_code: Option<Option<String>>,
     pub region: Option<Option<String>>,
 }
@@ -201,17 +202,17 @@ pub async fn organization_by_short_name(
 /// Filters on the organizations list.
 #[derive(Debug, Default, Clone)]
 pub struct OrganizationFilter {
-    pub kind: Option<String>,
-    pub region: Option<String>,
+    pub kind: Option<OrganizationKind>,
+    pub region: Option<Region>,
 }
 
 fn organization_where(sql: &mut Sql, f: &OrganizationFilter) {
     sql.push(" WHERE 1 = 1");
     if let Some(kind) = &f.kind {
-        sql.push(" AND kind = ").bind(kind.clone());
+        sql.push(" AND kind = ").bind(*kind);
     }
     if let Some(region) = &f.region {
-        sql.push(" AND region = ").bind(region.clone());
+        sql.push(" AND region = ").bind(*region);
     }
 }
 

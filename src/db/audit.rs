@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{finish_page, Arg, Sql};
 use super::Conn;
+use crate::domain::audit::AuditAction;
 use crate::domain::audit::{DRAFT_ACTIONS, LEGACY_DRAFT_EDIT};
+use crate::domain::ids::NodeKind;
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -16,8 +18,8 @@ pub struct AuditRow {
     pub at: DateTime<Utc>,
     pub actor_id: Option<i64>,
     pub organization_id: Option<i64>,
-    pub action: String,
-    pub entity_kind: String,
+    pub action: AuditAction,
+    pub entity_kind: NodeKind,
     pub entity_id: i64,
     pub question_id: Option<i64>,
     pub summary: String,
@@ -30,8 +32,8 @@ pub struct NewAudit {
     pub at: DateTime<Utc>,
     pub actor_id: Option<i64>,
     pub organization_id: Option<i64>,
-    pub action: &'static str,
-    pub entity_kind: &'static str,
+    pub action: AuditAction,
+    pub entity_kind: NodeKind,
     pub entity_id: i64,
     pub question_id: Option<i64>,
     /// When the question is not given: the module's (or the cycle's module's).
@@ -75,8 +77,8 @@ pub struct AuditFilter {
     pub drafts_of: Option<i64>,
     pub question_id: Option<i64>,
     pub actor_id: Option<i64>,
-    pub action: Option<String>,
-    pub entity: Option<(String, i64)>,
+    pub action: Option<AuditAction>,
+    pub entity: Option<(NodeKind, i64)>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -103,11 +105,11 @@ fn filtered(sql: &mut Sql, f: &AuditFilter) {
     if let Some(a) = f.actor_id {
         sql.push(" AND actor_id = ").bind(a);
     }
-    if let Some(a) = &f.action {
-        sql.push(" AND action = ").bind(a.clone());
+    if let Some(a) = f.action {
+        sql.push(" AND action = ").bind(a);
     }
     if let Some((kind, id)) = &f.entity {
-        sql.push(" AND entity_kind = ").bind(kind.clone());
+        sql.push(" AND entity_kind = ").bind(*kind);
         sql.push(" AND entity_id = ").bind(*id);
     }
     if let Some(t) = f.since {

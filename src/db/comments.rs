@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{finish_page, Arg, Sql};
 use super::Conn;
+use crate::domain::comments::{AnchorKind, CommentState, CommentType, ReplyState};
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -15,12 +16,12 @@ pub struct CommentRow {
     pub author_id: i64,
     pub organization_id: i64,
     pub number: Option<i64>,
-    pub state: String,
-    pub comment_type: String,
+    pub state: CommentState,
+    pub comment_type: CommentType,
     pub body: String,
     pub proposed_change: Option<String>,
     pub language: Option<String>,
-    pub anchor_kind: String,
+    pub anchor_kind: AnchorKind,
     pub section_anchor: Option<String>,
     pub block_anchor: Option<String>,
     pub quote_exact: Option<String>,
@@ -45,9 +46,9 @@ macro_rules! comment_cols {
 }
 
 /// A resolved anchor, as stored.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StoredAnchor {
-    pub kind: String,
+    pub kind: AnchorKind,
     pub section_anchor: Option<String>,
     pub block_anchor: Option<String>,
     pub quote_exact: Option<String>,
@@ -58,10 +59,26 @@ pub struct StoredAnchor {
     pub doc_order: i64,
 }
 
+impl Default for StoredAnchor {
+    fn default() -> Self {
+        Self {
+            kind: AnchorKind::Document,
+            section_anchor: None,
+            block_anchor: None,
+            quote_exact: None,
+            quote_prefix: None,
+            quote_suffix: None,
+            quote_start: None,
+            quote_end: None,
+            doc_order: 0,
+        }
+    }
+}
+
 /// The text of a comment.
 #[derive(Debug, Clone)]
 pub struct CommentText {
-    pub comment_type: String,
+    pub comment_type: CommentType,
     pub body: String,
     pub proposed_change: Option<String>,
     pub language: Option<String>,
@@ -90,8 +107,10 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> AppResult<CommentRow> {
     let (state, number, late, submitted_at) = match start {
-        Start::Draft => ("DRAFT", None, false, None),
-        Start::Submitted { number, late } => ("SUBMITTED", Some(number), late, Some(now)),
+        Start::Draft => (CommentState::Draft, None, false, None),
+        Start::Submitted { number, late } => {
+            (CommentState::Submitted, Some(number), late, Some(now))
+        }
     };
     Sql::new(concat!(
         "INSERT INTO comments (cycle_id, revision_id, author_id, organization_id, number, state, comment_type, body, \
@@ -272,9 +291,9 @@ impl Visible {
 #[derive(Debug, Clone, Default)]
 pub struct CommentFilter {
     pub section_anchor: Option<String>,
-    pub comment_type: Option<String>,
+    pub comment_type: Option<CommentType>,
     pub organization_id: Option<i64>,
-    pub state: Option<String>,
+    pub state: Option<CommentState>,
     pub late: Option<bool>,
     pub revision_id: Option<i64>,
     /// Submitted and withdrawn comments only (the viewer's drafts left out).
@@ -315,13 +334,13 @@ pub(crate) fn filtered(sql: &mut Sql, v: &Visible, f: &CommentFilter) {
         sql.push(" AND section_anchor = ").bind(s.clone());
     }
     if let Some(t) = &f.comment_type {
-        sql.push(" AND comment_type = ").bind(t.clone());
+        sql.push(" AND comment_type = ").bind(*t);
     }
     if let Some(o) = f.organization_id {
         sql.push(" AND organization_id = ").bind(o);
     }
     if let Some(s) = &f.state {
-        sql.push(" AND state = ").bind(s.clone());
+        sql.push(" AND state = ").bind(*s);
     }
     if let Some(l) = f.late {
         sql.push(" AND late = ").bind(l);
@@ -371,7 +390,7 @@ pub struct EditRow {
     pub comment_id: i64,
     pub editor_id: i64,
     pub edited_at: DateTime<Utc>,
-    pub comment_type: String,
+    pub comment_type: CommentType,
     pub body: String,
     pub proposed_change: Option<String>,
     pub language: Option<String>,
@@ -419,7 +438,7 @@ pub struct ReplyRow {
     pub author_id: i64,
     pub organization_id: i64,
     pub body: String,
-    pub state: String,
+    pub state: ReplyState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -477,7 +496,7 @@ pub async fn update_reply(
     c: &mut Conn<'_>,
     id: i64,
     body: Option<&str>,
-    state: Option<&str>,
+    state: Option<ReplyState>,
     now: DateTime<Utc>,
 ) -> AppResult<ReplyRow> {
     let mut sql = Sql::new("UPDATE replies SET updated_at = ");

@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use super::comments::Visible;
 use super::sql::{finish_page, insert_many, Arg, Sql};
 use super::Conn;
+use crate::domain::carry::CarryStatus;
+use crate::domain::comments::{AnchorKind, CommentState, CommentType};
+use crate::domain::disposition::DispositionKind;
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -13,7 +16,7 @@ use crate::error::AppResult;
 pub struct DispositionRow {
     pub comment_id: i64,
     pub cycle_id: i64,
-    pub kind: String,
+    pub kind: DispositionKind,
     pub rationale: Option<String>,
     pub duplicate_of_id: Option<i64>,
     pub decided_by: i64,
@@ -79,7 +82,7 @@ pub async fn save(
     .arg(after.comment_id)
     .arg(after.decided_by)
     .arg(after.decided_at)
-    .arg(before.map(|b| b.kind.clone()))
+    .arg(before.map(|b| b.kind))
     .arg(before.and_then(|b| b.rationale.clone()))
     .arg(before.and_then(|b| b.duplicate_of_id))
     .arg(after.kind.as_str())
@@ -96,10 +99,10 @@ pub struct ChangeRow {
     pub comment_id: i64,
     pub changed_by: i64,
     pub changed_at: DateTime<Utc>,
-    pub before_kind: Option<String>,
+    pub before_kind: Option<DispositionKind>,
     pub before_rationale: Option<String>,
     pub before_duplicate_of_id: Option<i64>,
-    pub after_kind: String,
+    pub after_kind: DispositionKind,
     pub after_rationale: Option<String>,
     pub after_duplicate_of_id: Option<i64>,
 }
@@ -118,10 +121,10 @@ pub async fn changes_of(c: &mut Conn<'_>, comment_ids: &[i64]) -> AppResult<Vec<
 /// One group of a cycle's progress: how many comments share these values.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProgressGroup {
-    pub comment_type: String,
+    pub comment_type: CommentType,
     pub organization_id: i64,
-    pub state: String,
-    pub disposition: Option<String>,
+    pub state: CommentState,
+    pub disposition: Option<DispositionKind>,
     pub count: i64,
 }
 
@@ -210,7 +213,7 @@ pub async fn addressed_by(c: &mut Conn<'_>, revision_ids: &[i64]) -> AppResult<V
 pub struct CarriedRow {
     pub revision_id: i64,
     pub comment_id: i64,
-    pub status: String,
+    pub status: CarryStatus,
     pub score: Option<f64>,
     pub section_anchor: Option<String>,
     pub block_anchor: Option<String>,
@@ -232,7 +235,7 @@ pub async fn insert_carried(c: &mut Conn<'_>, rows: Vec<CarriedRow>) -> AppResul
             vec![
                 Arg::I64(r.revision_id),
                 Arg::I64(r.comment_id),
-                Arg::Text(r.status),
+                Arg::from(r.status),
                 Arg::OptF64(r.score),
                 Arg::OptText(r.section_anchor),
                 Arg::OptText(r.block_anchor),
@@ -280,21 +283,21 @@ pub async fn carried_of(
 /// Filters on a revision's carried comments.
 #[derive(Debug, Clone, Default)]
 pub struct CarriedFilter {
-    pub status: Option<String>,
-    pub disposition: Option<String>,
+    pub status: Option<CarryStatus>,
+    pub disposition: Option<DispositionKind>,
 }
 
 fn carried_filtered(sql: &mut Sql, revision_id: i64, v: &Visible, f: &CarriedFilter) {
     sql.push(" WHERE revision_id = ").bind(revision_id);
     if let Some(s) = &f.status {
-        sql.push(" AND status = ").bind(s.clone());
+        sql.push(" AND status = ").bind(*s);
     }
     sql.push(" AND comment_id IN (SELECT id FROM comments WHERE cycle_id IN ");
     sql.bind_list(v.cycles());
     v.push(sql);
     if let Some(d) = &f.disposition {
         sql.push(" AND EXISTS (SELECT 1 FROM dispositions d WHERE d.comment_id = comments.id AND d.kind = ")
-            .bind(d.clone());
+            .bind(*d);
         sql.push(")");
     }
     sql.push(")");
@@ -330,7 +333,7 @@ pub async fn carried_count(
 pub struct OriginRow {
     pub id: i64,
     pub revision_id: i64,
-    pub anchor_kind: String,
+    pub anchor_kind: AnchorKind,
     pub section_anchor: Option<String>,
     pub block_anchor: Option<String>,
     pub quote_exact: Option<String>,

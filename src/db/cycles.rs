@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::sql::{Arg, Sql};
 use super::Conn;
 use crate::domain::cycle::Period;
+use crate::domain::cycle::Visibility;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,12 +16,14 @@ pub struct CycleRow {
     pub title: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub next_number: i64,
     pub consolidated_at: Option<DateTime<Utc>>,
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The question of the module's kit (whose rapporteurs manage the cycle).
+    pub question_id: i64,
 }
 
 impl CycleRow {
@@ -36,7 +39,9 @@ impl CycleRow {
 macro_rules! cycle_cols {
     () => {
         "id, module_id, revision_id, title, opens_at, closes_at, visibility, next_number, \
-         consolidated_at, created_by, created_at, updated_at"
+         consolidated_at, created_by, created_at, updated_at, \
+         (SELECT k.question_id FROM modules m JOIN kits k ON k.id = m.kit_id \
+          WHERE m.id = review_cycles.module_id) AS question_id"
     };
 }
 

@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod search;
 pub mod sql;
 pub mod throttle;
+pub mod types;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{finish_page, insert_many, Arg, Sql};
 use super::Conn;
+use crate::domain::document::BlockKind;
 use crate::domain::document::{Anchors, Document};
+use crate::domain::modules::ModuleStatus;
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -30,7 +32,7 @@ pub struct ModuleRow {
     pub kit_id: i64,
     pub number: i64,
     pub title: String,
-    pub status: String,
+    pub status: ModuleStatus,
     /// The latest revision's number (0 before the first).
     pub revision_count: i64,
     pub created_at: DateTime<Utc>,
@@ -79,7 +81,7 @@ pub struct BlockRow {
     pub position: i64,
     pub section_position: i64,
     pub anchor_id: String,
-    pub kind: String,
+    pub kind: BlockKind,
     pub text: String,
     pub source_start: i64,
     pub source_end: i64,
@@ -183,7 +185,7 @@ pub async fn insert_module(
 pub struct ModuleChanges {
     pub number: Option<i64>,
     pub title: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ModuleStatus>,
 }
 
 pub async fn update_module(

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{finish_page, Arg, Sql};
 use super::Conn;
+use crate::domain::notifications::{NotificationKind, NotificationReason};
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -12,10 +13,10 @@ use crate::error::AppResult;
 pub struct NotificationRow {
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub module_id: i64,
     pub revision_id: i64,
-    pub reason: String,
+    pub reason: NotificationReason,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
 }

@@ -6,6 +6,7 @@
 use super::comments::{filtered, CommentFilter, Visible};
 use super::sql::Sql;
 use super::{Backend, Conn};
+use crate::domain::disposition::DispositionKind;
 use crate::domain::search::Query;
 use crate::error::AppResult;
 
@@ -53,7 +54,7 @@ pub struct SearchFilter {
     pub comments: CommentFilter,
     /// Only comments with this disposition (the caller has limited `Visible`
     /// to the cycles whose dispositions the viewer may see).
-    pub disposition: Option<String>,
+    pub disposition: Option<DispositionKind>,
 }
 
 /// The matching comments, always found through the index first: SQLite's
@@ -75,7 +76,7 @@ fn matching(sql: &mut Sql, backend: Backend, v: &Visible, f: &SearchFilter) {
         sql.push(
             " AND EXISTS (SELECT 1 FROM dispositions d WHERE d.comment_id = comments.id AND d.kind = ",
         )
-        .bind(d.clone())
+        .bind(*d)
         .push(")");
     }
 }

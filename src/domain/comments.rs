@@ -43,6 +43,14 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// A reply in a thread: active, or withdrawn by its author (kept, shown as withdrawn).
+    ReplyState {
+        Active = "ACTIVE",
+        Withdrawn = "WITHDRAWN",
+    }
+);
+
 /// The most bytes in a comment's body or proposed change.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 

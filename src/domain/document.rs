@@ -9,38 +9,16 @@ use sha2::{Digest, Sha256};
 
 use super::accounts::Invalid;
 
-/// What kind of block a piece of text is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BlockKind {
-    Paragraph,
-    ListItem,
-    TableRow,
-    BlockQuote,
-    CodeBlock,
-}
-
-impl BlockKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BlockKind::Paragraph => "PARAGRAPH",
-            BlockKind::ListItem => "LIST_ITEM",
-            BlockKind::TableRow => "TABLE_ROW",
-            BlockKind::BlockQuote => "BLOCK_QUOTE",
-            BlockKind::CodeBlock => "CODE_BLOCK",
-        }
+string_enum!(
+    /// What kind of block a piece of text is.
+    BlockKind {
+        Paragraph = "PARAGRAPH",
+        ListItem = "LIST_ITEM",
+        TableRow = "TABLE_ROW",
+        BlockQuote = "BLOCK_QUOTE",
+        CodeBlock = "CODE_BLOCK",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "PARAGRAPH" => BlockKind::Paragraph,
-            "LIST_ITEM" => BlockKind::ListItem,
-            "TABLE_ROW" => BlockKind::TableRow,
-            "BLOCK_QUOTE" => BlockKind::BlockQuote,
-            "CODE_BLOCK" => BlockKind::CodeBlock,
-            _ => return None,
-        })
-    }
-}
+);
 
 /// A section: a heading and what follows it up to the next heading.
 #[derive(Debug, Clone, PartialEq, Eq)]

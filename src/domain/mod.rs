@@ -47,6 +47,7 @@ pub mod document;
 pub mod events;
 pub mod ids;
 pub mod modules;
+pub mod notifications;
 pub mod page;
 pub mod search;
 pub mod throttle;

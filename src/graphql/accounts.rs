@@ -85,13 +85,8 @@ impl Organization {
         &self.0.short_name
     }
     /// What kind of body it is.
-    async fn kind(&self) -> Result<OrganizationKind> {
-        Ok(self
-            .0
-            .kind
-            .parse::<domain::OrganizationKind>()
-            .map_err(AppError::internal)?
-            .into())
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind.into()
     }
     /// ISO 3166-1 alpha-2 country code (always set for member states).
     async fn country_code(&self) -> Option<&str> {
@@ -99,11 +94,7 @@ impl Organization {
     }
     /// The ITU region, where it applies.
     async fn region(&self) -> Option<Region> {
-        self.0
-            .region
-            .as_deref()
-            .and_then(|r| r.parse::<domain::Region>().ok())
-            .map(Into::into)
+        self.0.region.map(Into::into)
     }
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -272,12 +263,8 @@ impl AccountsQuery {
         let page = connection::page(first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let f = OrganizationFilter {
-            kind: f
-                .kind
-                .map(|k| domain::OrganizationKind::from(k).as_str().to_owned()),
-            region: f
-                .region
-                .map(|r| domain::Region::from(r).as_str().to_owned()),
+            kind: f.kind.map(Into::into),
+            region: f.region.map(Into::into),
         };
         let mut pooled = ctx.state()?.db.read().await?;
         let mut c = pooled.conn();

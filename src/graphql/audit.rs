@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::db::audit::{self as store, AuditFilter, AuditRow};
 use crate::domain::accounts::Role;
 use crate::domain::audit as audit_rules;
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::{GlobalId, NodeKind};
 use crate::error::AppError;
 
@@ -56,19 +57,18 @@ impl AuditEvent {
     /// What was done, as `area.verb`: `comment.submitted`, `comment.edited`
     /// (`comment.draft_edited` for a draft),
     /// `disposition.set`, `cycle.extended`, `revision.published`, `user.deactivated`, ...
-    async fn action(&self) -> &str {
-        &self.0.action
+    async fn action(&self) -> &'static str {
+        self.0.action.as_str()
     }
 
     /// The type of what it was done to (`Comment`, `ReviewCycle`, ...).
-    async fn entity_type(&self) -> &str {
-        &self.0.entity_kind
+    async fn entity_type(&self) -> &'static str {
+        self.0.entity_kind.as_str()
     }
 
     /// The global id of what it was done to (use `node(id:)`; a deleted draft no longer resolves).
     async fn entity_id(&self) -> ID {
-        let kind = self.0.entity_kind.parse().unwrap_or(NodeKind::Comment);
-        ids::id(kind, self.0.entity_id)
+        ids::id(self.0.entity_kind, self.0.entity_id)
     }
 
     /// A one-line summary (no comment text).
@@ -128,7 +128,7 @@ pub fn may_read(user: &AuthUser, row: &AuditRow) -> bool {
     };
     in_scope
         && readable_drafts(user).is_none_or(|reader| {
-            audit_rules::draft_rule_allows(reader, &row.action, &row.summary, row.actor_id)
+            audit_rules::draft_rule_allows(reader, row.action, &row.summary, row.actor_id)
         })
 }
 
@@ -157,10 +157,26 @@ impl AuditQuery {
             .entity_id
             .map(|id| {
                 GlobalId::parse(id.as_str())
-                    .map(|g| (g.kind.as_str().to_owned(), g.id))
+                    .map(|g| (g.kind, g.id))
                     .map_err(|_| AppError::validation("filter.entityId", "not a valid id"))
             })
             .transpose()?;
+        let page = connection::page(first, after, None, None)?;
+        // An action that does not exist matches no event.
+        let action = match f.action.as_deref().map(str::parse::<AuditAction>) {
+            Some(Err(_)) => {
+                return Ok(connection::build(
+                    Vec::new(),
+                    false,
+                    &page,
+                    0,
+                    |r: &AuditRow| (r.id, r.id),
+                    AuditEvent,
+                ))
+            }
+            Some(Ok(a)) => Some(a),
+            None => None,
+        };
         let filter = AuditFilter {
             questions,
             drafts_of: readable_drafts(user),
@@ -172,12 +188,11 @@ impl AuditQuery {
                 .actor_id
                 .map(|id| decode_id("filter.actorId", &id, NodeKind::User))
                 .transpose()?,
-            action: f.action,
+            action,
             entity,
             since: f.since,
             until: f.until,
         };
-        let page = connection::page(first, after, None, None)?;
         let state = ctx.state()?;
         let mut pooled = state.db.read().await?;
         let mut c = pooled.conn();

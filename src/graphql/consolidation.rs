@@ -9,9 +9,7 @@ use super::context::CtxExt;
 use super::loaders::required;
 use super::modules::{Block, Content, Revision, Section};
 use super::node::{decode_id, ids};
-use super::review::{
-    parse, visible_comment, Comment, CycleIdInput, ReviewCycle, ReviewCyclePayload,
-};
+use super::review::{visible_comment, Comment, CycleIdInput, ReviewCycle, ReviewCyclePayload};
 use crate::db::comments::CommentRow;
 use crate::db::consolidation::{
     self as store, CarriedFilter, CarriedRow, ChangeRow, DispositionRow,
@@ -65,7 +63,9 @@ pub async fn disposition_of(
     ctx: &Context<'_>,
     comment: &CommentRow,
 ) -> Result<Option<Disposition>> {
-    if comment.state == "DRAFT" || !may_see_dispositions(ctx, comment.cycle_id).await? {
+    if comment.state == crate::domain::comments::CommentState::Draft
+        || !may_see_dispositions(ctx, comment.cycle_id).await?
+    {
         return Ok(None);
     }
     Ok(ctx
@@ -79,11 +79,7 @@ pub async fn disposition_of(
 async fn may_see_dispositions(ctx: &Context<'_>, cycle_id: i64) -> Result<bool> {
     let loaders = ctx.loaders()?;
     let cycle = required(&loaders.cycles, cycle_id, "comment's cycle").await?;
-    let question = loaders
-        .question_of_cycle
-        .load_one(cycle_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("review cycle"))?;
+    let question = cycle.question_id;
     let now = ctx.state()?.clock.now();
     Ok(rules::visible(
         cycle.period().status(now),
@@ -114,8 +110,8 @@ pub struct Disposition(pub DispositionRow);
 #[Object]
 impl Disposition {
     /// The decision.
-    async fn kind(&self) -> Result<DispositionKind> {
-        Ok(parse::<rules::DispositionKind>(&self.0.kind)?.into())
+    async fn kind(&self) -> DispositionKind {
+        self.0.kind.into()
     }
     /// Why (required for every kind but ACCEPTED).
     async fn rationale(&self) -> Option<&str> {
@@ -175,12 +171,16 @@ pub struct DispositionValue {
     pub duplicate_of_id: Option<ID>,
 }
 
-fn value(kind: &str, rationale: &Option<String>, dup: Option<i64>) -> Result<DispositionValue> {
-    Ok(DispositionValue {
-        kind: parse::<rules::DispositionKind>(kind)?.into(),
+fn value(
+    kind: rules::DispositionKind,
+    rationale: &Option<String>,
+    dup: Option<i64>,
+) -> DispositionValue {
+    DispositionValue {
+        kind: kind.into(),
         rationale: rationale.clone(),
         duplicate_of_id: dup.map(|d| ids::id(NodeKind::Comment, d)),
-    })
+    }
 }
 
 /// One change of a disposition: who, when, before and after.
@@ -200,17 +200,15 @@ impl DispositionChange {
         self.0.changed_at
     }
     /// The disposition before (null for the first decision).
-    async fn before(&self) -> Result<Option<DispositionValue>> {
+    async fn before(&self) -> Option<DispositionValue> {
         self.0
             .before_kind
-            .as_deref()
             .map(|k| value(k, &self.0.before_rationale, self.0.before_duplicate_of_id))
-            .transpose()
     }
     /// The disposition after.
-    async fn after(&self) -> Result<DispositionValue> {
+    async fn after(&self) -> DispositionValue {
         value(
-            &self.0.after_kind,
+            self.0.after_kind,
             &self.0.after_rationale,
             self.0.after_duplicate_of_id,
         )
@@ -225,8 +223,8 @@ pub struct CarriedAnchor(pub CarriedRow);
 #[Object]
 impl CarriedAnchor {
     /// How well the anchor was re-found (EXACT in the comment's own revision).
-    async fn status(&self) -> Result<CarryStatus> {
-        Ok(parse::<crate::domain::carry::CarryStatus>(&self.0.status)?.into())
+    async fn status(&self) -> CarryStatus {
+        self.0.status.into()
     }
     /// 1 for EXACT and MOVED, the similarity (0.5 to 1) for FUZZY, null for ORPHANED.
     async fn score(&self) -> Option<f64> {
@@ -293,7 +291,7 @@ pub async fn anchor_in(
         return Ok(Some(CarriedAnchor(CarriedRow {
             revision_id,
             comment_id: comment.id,
-            status: crate::domain::carry::CarryStatus::Exact.as_str().to_owned(),
+            status: crate::domain::carry::CarryStatus::Exact,
             score: Some(1.0),
             section_anchor: comment.section_anchor.clone(),
             block_anchor: comment.block_anchor.clone(),
@@ -371,14 +369,8 @@ pub async fn carried_comments(
         crate::service::comments::visible_in(&mut c, user, &cycles, now).await?
     };
     let filter = CarriedFilter {
-        status: f.status.map(|s| {
-            crate::domain::carry::CarryStatus::from(s)
-                .as_str()
-                .to_owned()
-        }),
-        disposition: f
-            .disposition
-            .map(|d| rules::DispositionKind::from(d).as_str().to_owned()),
+        status: f.status.map(Into::into),
+        disposition: f.disposition.map(Into::into),
     };
     let (rows, more) = store::carried_list(&mut c, revision.id, &visible, &filter, &page).await?;
     let total = if connection::wants_total(ctx) {
@@ -475,14 +467,15 @@ pub async fn progress(ctx: &Context<'_>, cycle: &CycleRow) -> Result<Option<Cycl
     let Some(p) = service::progress(ctx.state()?, user, cycle).await? else {
         return Ok(None);
     };
-    let mut by_type = Vec::new();
-    for (t, count, remaining) in p.by_type {
-        by_type.push(TypeCount {
-            comment_type: parse::<crate::domain::comments::CommentType>(&t)?.into(),
+    let by_type = p
+        .by_type
+        .into_iter()
+        .map(|(t, count, remaining)| TypeCount {
+            comment_type: t.into(),
             count,
             remaining,
-        });
-    }
+        })
+        .collect();
     Ok(Some(CycleProgress {
         total: p.total,
         submitted: p.submitted,

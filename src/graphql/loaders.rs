@@ -60,21 +60,6 @@ by_id_loader!(ReplyRow, comments::replies_by_ids);
 by_id_loader!(NotificationRow, notifications::by_ids);
 by_id_loader!(AuditRow, audit::by_ids);
 
-/// The question of each review cycle.
-pub struct QuestionOfCycle(Db);
-
-impl Loader<i64> for QuestionOfCycle {
-    type Value = i64;
-    type Error = Arc<AppError>;
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64> {
-        let mut pooled = self.0.read().await.map_err(Arc::new)?;
-        let pairs = cycles::questions_of(&mut pooled.conn(), keys)
-            .await
-            .map_err(Arc::new)?;
-        Ok(pairs.into_iter().collect())
-    }
-}
-
 /// The viewer's organization's late-submission grant in each cycle.
 pub struct LateGrantOf {
     db: Db,
@@ -308,7 +293,6 @@ pub struct Loaders {
     pub replies: DataLoader<ById<ReplyRow>, HashMapCache>,
     pub replies_of_comment: DataLoader<ChildrenOf<ReplyRow>, HashMapCache>,
     pub edits_of_comment: DataLoader<ChildrenOf<EditRow>, HashMapCache>,
-    pub question_of_cycle: DataLoader<QuestionOfCycle, HashMapCache>,
     pub late_grant: DataLoader<LateGrantOf, HashMapCache>,
     pub dispositions: DataLoader<DispositionOf, HashMapCache>,
     pub disposition_changes: DataLoader<ChildrenOf<ChangeRow>, HashMapCache>,
@@ -341,7 +325,6 @@ impl Loaders {
             replies: loader(ById::new(db.clone())),
             replies_of_comment: loader(ChildrenOf::new(db.clone())),
             edits_of_comment: loader(ChildrenOf::new(db.clone())),
-            question_of_cycle: loader(QuestionOfCycle(db.clone())),
             late_grant: loader(LateGrantOf {
                 db: db.clone(),
                 organization_id: viewer_org,
@@ -377,7 +360,6 @@ impl Loaders {
         self.replies.clear::<i64>();
         self.replies_of_comment.clear::<i64>();
         self.edits_of_comment.clear::<i64>();
-        self.question_of_cycle.clear::<i64>();
         self.late_grant.clear::<i64>();
         self.dispositions.clear::<i64>();
         self.disposition_changes.clear::<i64>();
@@ -395,9 +377,6 @@ impl Loaders {
         }
         if let Some(c) = &d.cycle {
             self.cycles.feed_one(c.id, c.clone()).await;
-            if let Some(q) = d.question_id {
-                self.question_of_cycle.feed_one(c.id, q).await;
-            }
         }
         if let Some(c) = &d.comment {
             self.comments.feed_one(c.id, c.clone()).await;

@@ -16,10 +16,8 @@ use super::review::{
 };
 use crate::db::modules::{self as store, BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
 use crate::domain::diff;
-use crate::domain::document;
 use crate::domain::ids::NodeKind;
 use crate::domain::modules as rules;
-use crate::error::AppError;
 use crate::service::idempotency::IdempotencyKey;
 use crate::service::modules::RevisionInput;
 use crate::service::{modules as service, Actor};
@@ -167,11 +165,7 @@ impl Module {
     /// Where the module stands: IN_REVIEW while one of its review cycles is open,
     /// CONSOLIDATING once the cycle on its latest revision is consolidated (until the next revision).
     async fn status(&self, ctx: &Context<'_>) -> Result<ModuleStatus> {
-        let stored = self
-            .0
-            .status
-            .parse::<rules::ModuleStatus>()
-            .map_err(AppError::internal)?;
+        let stored = self.0.status;
         if stored != rules::ModuleStatus::Drafting {
             return Ok(stored.into());
         }
@@ -673,9 +667,7 @@ impl Block {
     }
     /// What kind of block it is.
     async fn kind(&self) -> BlockKind {
-        document::BlockKind::parse(&self.content.blocks[self.index].kind)
-            .unwrap_or(document::BlockKind::Paragraph)
-            .into()
+        self.content.blocks[self.index].kind.into()
     }
     /// Plain text, whitespace collapsed; table cells joined by ` | `. Quotes in comments match this text.
     async fn text(&self) -> &str {

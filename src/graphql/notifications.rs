@@ -14,6 +14,7 @@ use crate::service::notifications as service;
 
 /// What a notification is about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::notifications::NotificationKind")]
 pub enum NotificationKind {
     /// A new revision of a module was published.
     RevisionPublished,
@@ -21,6 +22,7 @@ pub enum NotificationKind {
 
 /// Why you were told.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::notifications::NotificationReason")]
 pub enum NotificationReason {
     /// Your organization commented on an earlier revision of the module.
     Commented,
@@ -41,16 +43,12 @@ impl Notification {
 
     /// What it is about.
     async fn kind(&self) -> NotificationKind {
-        NotificationKind::RevisionPublished
+        self.0.kind.into()
     }
 
     /// Why you were told.
     async fn reason(&self) -> NotificationReason {
-        if self.0.reason == "FOLLOWING" {
-            NotificationReason::Following
-        } else {
-            NotificationReason::Commented
-        }
+        self.0.reason.into()
     }
 
     /// The module concerned.

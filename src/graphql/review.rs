@@ -18,6 +18,7 @@ use crate::db::comments::{
 };
 use crate::db::cycles::CycleRow;
 use crate::domain::comments as rules;
+use crate::domain::comments::ReplyState;
 use crate::domain::cycle::{self as cycle_rules, Window};
 use crate::domain::ids::NodeKind;
 use crate::error::{AppError, AppResult};
@@ -111,24 +112,6 @@ impl From<CommentOrderBy> for CommentOrder {
     }
 }
 
-/// A value read back from storage; a bad one is a broken invariant (INTERNAL).
-pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> AppResult<T>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse::<T>()
-        .map_err(|e| AppError::internal(anyhow::anyhow!("bad stored value: {e}")))
-}
-
-async fn question_of(ctx: &Context<'_>, cycle_id: i64) -> Result<i64> {
-    Ok(ctx
-        .loaders()?
-        .question_of_cycle
-        .load_one(cycle_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("review cycle"))?)
-}
-
 /// A comment period on one revision.
 pub struct ReviewCycle(pub CycleRow);
 
@@ -165,7 +148,7 @@ impl ReviewCycle {
     }
     /// Who sees submitted comments while it is open.
     async fn visibility(&self) -> Result<Visibility> {
-        Ok(parse::<cycle_rules::Visibility>(&self.0.visibility)?.into())
+        Ok(self.0.visibility.into())
     }
     /// The revision under review.
     async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
@@ -236,8 +219,7 @@ impl ReviewCycle {
     }
     /// Whether the viewer may extend, close and grant late submissions.
     async fn viewer_can_manage(&self, ctx: &Context<'_>) -> Result<bool> {
-        let q = question_of(ctx, self.0.id).await?;
-        Ok(ctx.user()?.manages_question(q))
+        Ok(ctx.user()?.manages_question(self.0.question_id))
     }
     /// Whether the viewer's organization may submit comments now (open, or a late grant).
     async fn viewer_can_comment(&self, ctx: &Context<'_>) -> Result<bool> {
@@ -290,16 +272,12 @@ pub async fn comment_list(
     let f = filter.unwrap_or_default();
     let filter = CommentFilter {
         section_anchor: f.section_anchor_id,
-        comment_type: f
-            .comment_type
-            .map(|t| rules::CommentType::from(t).as_str().to_owned()),
+        comment_type: f.comment_type.map(Into::into),
         organization_id: f
             .organization_id
             .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
             .transpose()?,
-        state: f
-            .state
-            .map(|s| rules::CommentState::from(s).as_str().to_owned()),
+        state: f.state.map(Into::into),
         late: f.late,
         revision_id,
         non_draft: false,
@@ -392,16 +370,16 @@ impl Comment {
     }
     /// Draft, submitted or withdrawn.
     async fn state(&self) -> Result<CommentState> {
-        Ok(parse::<rules::CommentState>(&self.0.state)?.into())
+        Ok(self.0.state.into())
     }
     /// General, technical or editorial.
     #[graphql(name = "type")]
     async fn comment_type(&self) -> Result<CommentType> {
-        Ok(parse::<rules::CommentType>(&self.0.comment_type)?.into())
+        Ok(self.0.comment_type.into())
     }
     /// The template's code for the type: `ge`, `te` or `ed`.
     async fn type_code(&self) -> Result<&'static str> {
-        Ok(parse::<rules::CommentType>(&self.0.comment_type)?.code())
+        Ok(self.0.comment_type.code())
     }
     /// The comment (Markdown).
     async fn body(&self) -> &str {
@@ -423,7 +401,7 @@ impl Comment {
     async fn anchor(&self) -> Result<CommentAnchor> {
         let r = &self.0;
         Ok(CommentAnchor {
-            kind: parse::<rules::AnchorKind>(&r.anchor_kind)?.into(),
+            kind: r.anchor_kind.into(),
             section_anchor_id: r.section_anchor.clone(),
             block_anchor_id: r.block_anchor.clone(),
             quote: r.quote_exact.clone().map(|exact| Quote {
@@ -571,14 +549,17 @@ impl Comment {
     /// Whether the viewer may withdraw it now.
     async fn viewer_can_withdraw(&self, ctx: &Context<'_>) -> Result<bool> {
         let user = ctx.user()?;
-        Ok(self.0.state == "SUBMITTED"
-            && service::may_change(user, &self.0, self.window(ctx).await?).is_ok())
+        Ok(
+            self.0.state == crate::domain::comments::CommentState::Submitted
+                && service::may_change(user, &self.0, self.window(ctx).await?).is_ok(),
+        )
     }
     /// Whether the viewer may reply.
     async fn viewer_can_reply(&self, ctx: &Context<'_>) -> Result<bool> {
         ctx.user()?;
         let cycle = self.cycle_row(ctx).await?;
-        Ok(self.0.state != "DRAFT" && cycle.consolidated_at.is_none())
+        Ok(self.0.state != crate::domain::comments::CommentState::Draft
+            && cycle.consolidated_at.is_none())
     }
 }
 
@@ -605,7 +586,7 @@ impl CommentEdit {
     /// The type before the edit.
     #[graphql(name = "type")]
     async fn comment_type(&self) -> Result<CommentType> {
-        Ok(parse::<rules::CommentType>(&self.0.comment_type)?.into())
+        Ok(self.0.comment_type.into())
     }
     /// The body before the edit.
     async fn body(&self) -> &str {
@@ -633,7 +614,7 @@ impl Reply {
     }
     /// The message (Markdown); empty once withdrawn.
     async fn body(&self) -> &str {
-        if self.0.state == "ACTIVE" {
+        if self.0.state == ReplyState::Active {
             &self.0.body
         } else {
             ""
@@ -641,7 +622,7 @@ impl Reply {
     }
     /// Whether its author withdrew it.
     async fn withdrawn(&self) -> bool {
-        self.0.state != "ACTIVE"
+        self.0.state != ReplyState::Active
     }
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
@@ -665,7 +646,7 @@ impl Reply {
     }
     /// Whether the viewer may edit or withdraw it.
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(ctx.user()?.id == self.0.author_id && self.0.state == "ACTIVE")
+        Ok(ctx.user()?.id == self.0.author_id && self.0.state == ReplyState::Active)
     }
     /// When it was written.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -682,7 +663,7 @@ pub async fn visible_comment(ctx: &Context<'_>, row: CommentRow) -> Result<Optio
     let user: &AuthUser = ctx.user()?;
     let cycle = ctx.loaders()?.cycles.load_one(row.cycle_id).await?;
     let Some(cycle) = cycle else { return Ok(None) };
-    let q = question_of(ctx, cycle.id).await?;
+    let q = cycle.question_id;
     let state = ctx.state()?;
     let mut pooled = state.db.read().await?;
     let scope = service::scope_of(&mut pooled.conn(), user, &cycle, q, state.clock.now()).await?;

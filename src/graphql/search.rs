@@ -11,6 +11,7 @@ use super::node::decode_id;
 use super::review::{Comment, CommentType, Reply};
 use crate::db::comments::{CommentFilter, CommentRow};
 use crate::db::search::SearchFilter;
+use crate::domain::comments::ReplyState;
 use crate::domain::ids::NodeKind;
 use crate::domain::search::{snippet, Query};
 use crate::error::AppError;
@@ -124,7 +125,10 @@ impl CommentSearchHit {
             .load_one(self.row.id)
             .await?
             .unwrap_or_default();
-        for r in replies.into_iter().filter(|r| r.state == "ACTIVE") {
+        for r in replies
+            .into_iter()
+            .filter(|r| r.state == ReplyState::Active)
+        {
             let body = r.body.clone();
             out.extend(to_snippet(SearchField::Reply, &body, q, Some(Reply(r))));
         }
@@ -166,22 +170,14 @@ impl SearchQuery {
                 .transpose()?,
             filter: SearchFilter {
                 comments: CommentFilter {
-                    comment_type: f.comment_type.map(|t| {
-                        crate::domain::comments::CommentType::from(t)
-                            .as_str()
-                            .to_owned()
-                    }),
+                    comment_type: f.comment_type.map(Into::into),
                     organization_id: f
                         .organization_id
                         .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
                         .transpose()?,
                     ..Default::default()
                 },
-                disposition: f.disposition.map(|d| {
-                    crate::domain::disposition::DispositionKind::from(d)
-                        .as_str()
-                        .to_owned()
-                }),
+                disposition: f.disposition.map(Into::into),
             },
         };
         let page = connection::page(first, after, None, None)?;

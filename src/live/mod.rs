@@ -312,7 +312,7 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
     // Grants matter only in SEALED cycles (see `service::comments::scope_for`).
     let sealed: Vec<i64> = cycles
         .values()
-        .filter(|cy| cy.visibility.parse() == Ok(crate::domain::cycle::Visibility::Sealed))
+        .filter(|cy| cy.visibility == crate::domain::cycle::Visibility::Sealed)
         .map(|cy| cy.id)
         .collect();
     for (cycle, org, until) in cycles_store::late_grants_of(c, &sealed).await? {

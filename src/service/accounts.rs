@@ -11,6 +11,7 @@ use crate::domain::accounts::{
     CountryCode, DisplayName, Email, NewPassword, OrganizationKind, OrganizationName,
     OrganizationProfile, QuestionCode, Region, Role, RoleSet, ShortName, Title,
 };
+use crate::domain::audit::AuditAction;
 use crate::domain::events::Event;
 use crate::domain::ids::NodeKind;
 use crate::error::{AppError, AppResult};
@@ -96,7 +97,7 @@ pub async fn create_organization(
     audited(
         &mut tx,
         actor,
-        "organization.created",
+        AuditAction::OrganizationCreated,
         (NodeKind::Organization, row.id),
         None,
         format!("organization {} created", row.short_name),
@@ -138,7 +139,7 @@ pub async fn update_organization(
     // Check the organization as it will be, not just the changed fields.
     let kind = match patch.kind {
         Some(k) => k,
-        None => field("kind", current.kind.parse::<OrganizationKind>())?,
+        None => current.kind,
     };
     let new_country = match &patch.country_code {
         Some(v) => country(v.as_deref())?,
@@ -146,16 +147,10 @@ pub async fn update_organization(
     };
     let region = match patch.region {
         Some(r) => r,
-        None => current
-            .region
-            .as_deref()
-            .map(str::parse::<Region>)
-            .transpose()
-            .ok()
-            .flatten(),
+        None => current.region,
     };
     let p = profile(kind, new_country, region)?;
-    ch.kind = patch.kind.map(|k| k.as_str().to_owned());
+    ch.kind = patch.kind;
     ch.country_code = patch
         .country_code
         .map(|_| p.country.as_ref().map(|c| c.as_str().to_owned()));
@@ -168,7 +163,7 @@ pub async fn update_organization(
     audited(
         &mut tx,
         actor,
-        "organization.updated",
+        AuditAction::OrganizationUpdated,
         (NodeKind::Organization, row.id),
         None,
         format!("organization {} updated", row.short_name),
@@ -270,7 +265,7 @@ pub async fn create_user(
     audited(
         &mut tx,
         actor,
-        "user.created",
+        AuditAction::UserCreated,
         (NodeKind::User, row.id),
         None,
         format!("user {} created", row.email),
@@ -339,7 +334,7 @@ pub async fn update_user(
     audited(
         &mut tx,
         actor,
-        "user.updated",
+        AuditAction::UserUpdated,
         (NodeKind::User, row.id),
         None,
         format!("user {} updated", row.email),
@@ -384,9 +379,9 @@ pub async fn set_user_active(
         &mut tx,
         actor,
         if active {
-            "user.activated"
+            AuditAction::UserActivated
         } else {
-            "user.deactivated"
+            AuditAction::UserDeactivated
         },
         (NodeKind::User, row.id),
         None,
@@ -444,7 +439,7 @@ pub async fn create_question(
     audited(
         &mut tx,
         actor,
-        "question.created",
+        AuditAction::QuestionCreated,
         (NodeKind::Question, row.id),
         Some(row.id),
         format!("question {} created", row.code),
@@ -482,7 +477,7 @@ pub async fn update_question(
     audited(
         &mut tx,
         actor,
-        "question.updated",
+        AuditAction::QuestionUpdated,
         (NodeKind::Question, row.id),
         Some(row.id),
         format!("question {} updated", row.code),
@@ -536,7 +531,7 @@ pub async fn assign_rapporteur(
     audited(
         &mut tx,
         actor,
-        "rapporteur.assigned",
+        AuditAction::RapporteurAssigned,
         (NodeKind::User, user.id),
         Some(question.id),
         format!(
@@ -576,7 +571,7 @@ pub async fn unassign_rapporteur(
     audited(
         &mut tx,
         actor,
-        "rapporteur.unassigned",
+        AuditAction::RapporteurUnassigned,
         (NodeKind::User, user.id),
         Some(question.id),
         format!(
@@ -597,7 +592,7 @@ pub async fn unassign_rapporteur(
 async fn audited(
     tx: &mut Tx,
     actor: Actor<'_>,
-    action: &'static str,
+    action: AuditAction,
     (kind, id): (NodeKind, i64),
     question_id: Option<i64>,
     summary: String,

@@ -3,6 +3,7 @@
 
 use crate::db::audit::{self as store, NewAudit};
 use crate::db::Conn;
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::NodeKind;
 use crate::error::AppResult;
 
@@ -29,8 +30,8 @@ pub fn request_id() -> Option<String> {
 
 /// One change, as recorded.
 pub struct Change {
-    /// What was done, `area.verb` (`comment.submitted`, `cycle.extended`, ...).
-    pub action: &'static str,
+    /// What was done.
+    pub action: AuditAction,
     /// What it was done to.
     pub entity: (NodeKind, i64),
     /// The question it belongs to, so its rapporteurs see it (given, or
@@ -43,7 +44,7 @@ pub struct Change {
 }
 
 impl Change {
-    pub fn new(action: &'static str, kind: NodeKind, id: i64, summary: impl Into<String>) -> Self {
+    pub fn new(action: AuditAction, kind: NodeKind, id: i64, summary: impl Into<String>) -> Self {
         Self {
             action,
             entity: (kind, id),
@@ -88,7 +89,7 @@ pub async fn record(
             actor_id,
             organization_id,
             action: change.action,
-            entity_kind: change.entity.0.as_str(),
+            entity_kind: change.entity.0,
             entity_id: change.entity.1,
             question_id: change.question_id,
             module_id: change.module_id,

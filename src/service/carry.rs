@@ -10,7 +10,6 @@ use crate::db::consolidation::{self as store, CarriedRow, OriginRow};
 use crate::db::modules::{self as modules_store, RevisionRow};
 use crate::db::Conn;
 use crate::domain::carry::{Carrier, Origin, QuoteAt};
-use crate::domain::comments::AnchorKind;
 use crate::error::{AppError, AppResult};
 
 async fn structure(c: &mut Conn<'_>, revision: RevisionRow) -> AppResult<Structure> {
@@ -70,7 +69,7 @@ pub async fn comment_forward(c: &mut Conn<'_>, comment: &CommentRow) -> AppResul
     let o = OriginRow {
         id: comment.id,
         revision_id: comment.revision_id,
-        anchor_kind: comment.anchor_kind.clone(),
+        anchor_kind: comment.anchor_kind,
         section_anchor: comment.section_anchor.clone(),
         block_anchor: comment.block_anchor.clone(),
         quote_exact: comment.quote_exact.clone(),
@@ -109,7 +108,7 @@ pub fn project(work: &[(Structure, Vec<OriginRow>)], targets: &[Structure]) -> V
             let mut carrier = Carrier::new(&from, &to);
             for o in origins {
                 let origin = Origin {
-                    kind: o.anchor_kind.parse().unwrap_or(AnchorKind::Document),
+                    kind: o.anchor_kind,
                     section: o
                         .section_anchor
                         .as_deref()
@@ -130,7 +129,7 @@ pub fn project(work: &[(Structure, Vec<OriginRow>)], targets: &[Structure]) -> V
                 out.push(CarriedRow {
                     revision_id: target.revision.id,
                     comment_id: o.id,
-                    status: p.status.as_str().to_owned(),
+                    status: p.status,
                     score: p
                         .score
                         .map(|s| (f64::from(s) * 10_000.0).round() / 10_000.0),

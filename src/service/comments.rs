@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 
 use super::audit::{self, Change};
-use super::cycles::question_of;
 use super::idempotency::{self, Claim, IdempotencyKey, Use};
 use super::{search, Actor};
 use crate::auth::AuthUser;
@@ -19,6 +18,8 @@ use crate::db::comments::{
 use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules as modules_store;
 use crate::db::Conn;
+use crate::domain::audit::AuditAction;
+use crate::domain::comments::ReplyState;
 use crate::domain::comments::{
     self as rules, AnchorKind, CommentState, CommentType, QuoteSelector, Scope,
 };
@@ -63,7 +64,7 @@ fn check_text(t: &TextInput) -> AppResult<CommentText> {
         .map(|l| rules::language(l).map_err(|e| AppError::validation("language", e.0)))
         .transpose()?;
     Ok(CommentText {
-        comment_type: t.comment_type.as_str().to_owned(),
+        comment_type: t.comment_type,
         body,
         proposed_change,
         language,
@@ -83,7 +84,7 @@ async fn resolve_anchor(
     };
     match a.kind {
         AnchorKind::Document => Ok(StoredAnchor {
-            kind: a.kind.as_str().into(),
+            kind: a.kind,
             doc_order: rules::document_order(None, None, None),
             ..Default::default()
         }),
@@ -100,7 +101,7 @@ async fn resolve_anchor(
                     )
                 })?;
             Ok(StoredAnchor {
-                kind: a.kind.as_str().into(),
+                kind: a.kind,
                 section_anchor: Some(anchor),
                 doc_order: rules::document_order(Some(s.position as usize), None, None),
                 ..Default::default()
@@ -122,7 +123,7 @@ async fn resolve_anchor(
                 .find(|s| s.position == block.section_position)
                 .map(|s| s.anchor_id.clone());
             let mut stored = StoredAnchor {
-                kind: a.kind.as_str().into(),
+                kind: a.kind,
                 section_anchor,
                 block_anchor: Some(anchor),
                 doc_order: rules::document_order(
@@ -188,7 +189,7 @@ pub fn scope_for(
     own_late_until: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Scope {
-    let vis = cycle.visibility.parse().unwrap_or(Visibility::Sealed);
+    let vis = cycle.visibility;
     let period = cycle.period();
     rules::scope(
         vis,
@@ -207,7 +208,7 @@ fn grant_may_matter(
     question_id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> bool {
-    cycle.visibility.parse().unwrap_or(Visibility::Sealed) == Visibility::Sealed
+    cycle.visibility == Visibility::Sealed
         && cycle.period().status(now) == CycleStatus::Closed
         && !user.manages_question(question_id)
 }
@@ -252,17 +253,9 @@ pub async fn visible_in(
     cycles: &[CycleRow],
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Visible> {
-    let ids: Vec<i64> = cycles.iter().map(|cy| cy.id).collect();
-    let questions: HashMap<i64, i64> = cycles_store::questions_of(c, &ids)
-        .await?
-        .into_iter()
-        .collect();
     let matters: Vec<i64> = cycles
         .iter()
-        .filter(|cy| {
-            let q = questions.get(&cy.id).copied().unwrap_or_default();
-            grant_may_matter(user, cy, q, now)
-        })
+        .filter(|cy| grant_may_matter(user, cy, cy.question_id, now))
         .map(|cy| cy.id)
         .collect();
     let late = late_grants_of_org(c, &matters, user.organization_id).await?;
@@ -272,8 +265,7 @@ pub async fn visible_in(
         ..Default::default()
     };
     for cy in cycles {
-        let q = questions.get(&cy.id).copied().unwrap_or_default();
-        match scope_for(user, cy, q, late.get(&cy.id).copied(), now) {
+        match scope_for(user, cy, cy.question_id, late.get(&cy.id).copied(), now) {
             Scope::All => v.all_cycles.push(cy.id),
             Scope::OwnOrganization => v.sealed_cycles.push(cy.id),
         }
@@ -283,7 +275,7 @@ pub async fn visible_in(
 
 /// May `user` see this comment?
 pub fn can_see(user: &AuthUser, comment: &CommentRow, scope: Scope) -> bool {
-    let state = comment.state.parse().unwrap_or(CommentState::Draft);
+    let state = comment.state;
     rules::visible(
         scope,
         state,
@@ -305,7 +297,7 @@ async fn visible_comment(
         .await?
         .ok_or_else(|| AppError::not_found("comment"))?;
     let cycle = cycle_of(c, comment.cycle_id).await?;
-    let q = question_of(c, cycle.id).await?;
+    let q = cycle.question_id;
     if !can_see(user, &comment, scope_of(c, user, &cycle, q, now).await?) {
         return Err(AppError::not_found("comment"));
     }
@@ -356,20 +348,14 @@ pub(crate) async fn record(
     c: &mut Conn<'_>,
     user: &AuthUser,
     row: &CommentRow,
-    action: &'static str,
+    action: AuditAction,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     let label = match row.number {
         Some(n) => format!("comment {n}"),
         None => "a draft comment".to_owned(),
     };
-    let verb = action
-        .rsplit('.')
-        .next()
-        .unwrap_or(action)
-        // "a draft comment edited", not "a draft comment draft edited".
-        .trim_start_matches("draft_")
-        .replace('_', " ");
+    let verb = action.verb();
     audit::record(
         c,
         Actor::User(user),
@@ -380,7 +366,9 @@ pub(crate) async fn record(
     .await?;
     match action {
         // No thread yet: nothing to read back.
-        "comment.drafted" | "comment.submitted" => search::index_new(c, row).await,
+        AuditAction::CommentDrafted | AuditAction::CommentSubmitted => {
+            search::index_new(c, row).await
+        }
         _ => search::reindex_rows(c, std::slice::from_ref(row)).await,
     }
 }
@@ -421,7 +409,7 @@ pub async fn create_draft(
     }
     let row = insert(&mut c, user, &cycle, anchor, text, store::Start::Draft, now).await?;
     super::carry::comment_forward(&mut c, &row).await?;
-    record(&mut c, user, &row, "comment.drafted", now).await?;
+    record(&mut c, user, &row, AuditAction::CommentDrafted, now).await?;
     idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.commit().await?;
     Ok(row)
@@ -465,7 +453,7 @@ pub async fn submit_new(
         return Err(closed(w));
     }
     let row = submit_in(&mut c, user, &cycle, anchor, text, w, now).await?;
-    record(&mut c, user, &row, "comment.submitted", now).await?;
+    record(&mut c, user, &row, AuditAction::CommentSubmitted, now).await?;
     idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.emit(event(EventKind::CommentSubmitted, &cycle, &row, now));
     tx.commit().await?;
@@ -527,7 +515,7 @@ pub async fn submit_draft(
         return Ok(row);
     }
     let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
-    if comment.state != CommentState::Draft.as_str() {
+    if comment.state != CommentState::Draft {
         return Err(AppError::Conflict(format!(
             "comment {} is already {}",
             comment.number.unwrap_or_default(),
@@ -539,7 +527,7 @@ pub async fn submit_draft(
         return Err(closed(w));
     }
     let row = number_and_submit(&mut c, &cycle, comment.id, w, now).await?;
-    record(&mut c, user, &row, "comment.submitted", now).await?;
+    record(&mut c, user, &row, AuditAction::CommentSubmitted, now).await?;
     idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.emit(event(EventKind::CommentSubmitted, &cycle, &row, now));
     tx.commit().await?;
@@ -559,7 +547,7 @@ pub struct CommentPatch {
 
 /// May this user change (edit, withdraw) this comment now? `Ok` or the reason.
 pub fn may_change(user: &AuthUser, comment: &CommentRow, w: Window) -> AppResult<()> {
-    match comment.state.parse().unwrap_or(CommentState::Draft) {
+    match comment.state {
         CommentState::Draft if comment.author_id != user.id => Err(AppError::not_found("comment")),
         CommentState::Draft if w == Window::Closed => Err(closed(w)),
         CommentState::Draft => Ok(()),
@@ -586,8 +574,8 @@ pub async fn update(
     let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
     let w = window(&mut c, &cycle, comment.organization_id, now).await?;
     may_change(user, &comment, w)?;
-    let is_draft = comment.state == CommentState::Draft.as_str();
-    let current_type = comment.comment_type.parse().unwrap_or(CommentType::General);
+    let is_draft = comment.state == CommentState::Draft;
+    let current_type = comment.comment_type;
     let wanted = TextInput {
         comment_type: patch.comment_type.unwrap_or(current_type),
         body: patch.body.clone().unwrap_or_else(|| comment.body.clone()),
@@ -613,7 +601,7 @@ pub async fn update(
     }
     if !is_draft {
         let before = CommentText {
-            comment_type: comment.comment_type.clone(),
+            comment_type: comment.comment_type,
             body: comment.body.clone(),
             proposed_change: comment.proposed_change.clone(),
             language: comment.language.clone(),
@@ -625,9 +613,9 @@ pub async fn update(
         super::carry::comment_forward(&mut c, &row).await?;
     }
     let action = if is_draft {
-        "comment.draft_edited"
+        AuditAction::CommentDraftEdited
     } else {
-        "comment.edited"
+        AuditAction::CommentEdited
     };
     record(&mut c, user, &row, action, now).await?;
     tx.emit(event(EventKind::CommentUpdated, &cycle, &row, now));
@@ -642,7 +630,7 @@ pub async fn withdraw(state: &AppState, user: &AuthUser, comment_id: i64) -> App
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
     let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
-    if comment.state == CommentState::Draft.as_str() {
+    if comment.state == CommentState::Draft {
         return Err(AppError::validation(
             "commentId",
             "a draft is not submitted: delete it instead",
@@ -651,7 +639,7 @@ pub async fn withdraw(state: &AppState, user: &AuthUser, comment_id: i64) -> App
     let w = window(&mut c, &cycle, comment.organization_id, now).await?;
     may_change(user, &comment, w)?;
     let row = store::withdraw(&mut c, comment.id, now).await?;
-    record(&mut c, user, &row, "comment.withdrawn", now).await?;
+    record(&mut c, user, &row, AuditAction::CommentWithdrawn, now).await?;
     tx.emit(event(EventKind::CommentWithdrawn, &cycle, &row, now));
     tx.commit().await?;
     Ok(row)
@@ -664,7 +652,7 @@ pub async fn delete_draft(state: &AppState, user: &AuthUser, comment_id: i64) ->
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
     let (comment, _) = visible_comment(&mut c, user, comment_id, now).await?;
-    if comment.state != CommentState::Draft.as_str() {
+    if comment.state != CommentState::Draft {
         return Err(AppError::validation(
             "commentId",
             "only drafts can be deleted; withdraw a submitted comment",
@@ -676,7 +664,7 @@ pub async fn delete_draft(state: &AppState, user: &AuthUser, comment_id: i64) ->
         &mut c,
         Actor::User(user),
         Change::new(
-            "comment.draft_deleted",
+            AuditAction::CommentDraftDeleted,
             NodeKind::Comment,
             comment.id,
             "a draft comment deleted",
@@ -694,10 +682,10 @@ async fn reply_recorded(
     user: &AuthUser,
     comment: &CommentRow,
     reply: &ReplyRow,
-    action: &'static str,
+    action: AuditAction,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let verb = action.rsplit('.').next().unwrap_or(action);
+    let verb = action.verb();
     let summary = format!(
         "reply {verb} on comment {}",
         comment.number.unwrap_or_default()
@@ -738,7 +726,7 @@ pub async fn add_reply(
         return Ok(row);
     }
     let (comment, cycle) = visible_comment(&mut c, user, comment_id, now).await?;
-    if comment.state == CommentState::Draft.as_str() {
+    if comment.state == CommentState::Draft {
         return Err(AppError::validation(
             "commentId",
             "a draft has no thread until it is submitted",
@@ -758,7 +746,7 @@ pub async fn add_reply(
         now,
     )
     .await?;
-    reply_recorded(&mut c, user, &comment, &row, "reply.added", now).await?;
+    reply_recorded(&mut c, user, &comment, &row, AuditAction::ReplyAdded, now).await?;
     idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.emit(Event::reply(
         cycle.module_id,
@@ -793,17 +781,19 @@ pub async fn change_reply(
     if reply.author_id != user.id {
         return Err(AppError::forbidden("only its author may change a reply"));
     }
-    if reply.state != "ACTIVE" {
+    if reply.state != ReplyState::Active {
         return Err(AppError::Conflict("the reply is withdrawn".into()));
     }
     let row = match body {
         Some(b) => store::update_reply(&mut c, reply_id, Some(&b), None, now).await?,
-        None => store::update_reply(&mut c, reply_id, None, Some("WITHDRAWN"), now).await?,
+        None => {
+            store::update_reply(&mut c, reply_id, None, Some(ReplyState::Withdrawn), now).await?
+        }
     };
-    let action = if row.state == "ACTIVE" {
-        "reply.edited"
+    let action = if row.state == ReplyState::Active {
+        AuditAction::ReplyEdited
     } else {
-        "reply.withdrawn"
+        AuditAction::ReplyWithdrawn
     };
     reply_recorded(&mut c, user, &comment, &row, action, now).await?;
     tx.commit().await?;

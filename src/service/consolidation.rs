@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::audit::{self, Change};
 use super::comments::visible_in;
-use super::cycles::{managed, question_of};
+use super::cycles::managed;
 use super::Actor;
 use crate::auth::AuthUser;
 use crate::db::comments::{self as comments_store, CommentRow, Visible};
@@ -18,7 +18,8 @@ use crate::db::consolidation::{self as store, DispositionRow, ProgressGroup};
 use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules as modules_store;
 use crate::db::Conn;
-use crate::domain::comments::CommentState;
+use crate::domain::audit::AuditAction;
+use crate::domain::comments::{CommentState, CommentType};
 use crate::domain::cycle::CycleStatus;
 use crate::domain::disposition::{self as rules, DispositionKind};
 use crate::domain::events::{Event, EventKind};
@@ -107,7 +108,7 @@ pub async fn set_dispositions(
         let cycle = cycles_store::lock(&mut c, id)
             .await?
             .ok_or_else(|| AppError::not_found("review cycle"))?;
-        let q = question_of(&mut c, id).await?;
+        let q = cycle.question_id;
         let l = store::duplicate_links(&mut c, id).await?;
         links.insert(id, l.into_iter().collect());
         cycles.insert(id, (cycle, q));
@@ -137,7 +138,7 @@ pub async fn set_dispositions(
                 AppError::not_found("comment")
             });
         }
-        let state_now = comment.state.parse().unwrap_or(CommentState::Draft);
+        let state_now = comment.state;
         if !rules::takes_disposition(state_now) {
             if comment.author_id != user.id {
                 return Err(AppError::not_found("comment"));
@@ -162,9 +163,9 @@ pub async fn set_dispositions(
                 ));
             }
             let target = comments_store::by_id(&mut c, target_id).await?;
-            let same_cycle = target.as_ref().is_some_and(|t| {
-                t.cycle_id == comment.cycle_id && t.state != CommentState::Draft.as_str()
-            });
+            let same_cycle = target
+                .as_ref()
+                .is_some_and(|t| t.cycle_id == comment.cycle_id && t.state != CommentState::Draft);
             if !same_cycle {
                 return Err(AppError::validation(
                     &dup_field,
@@ -188,7 +189,7 @@ pub async fn set_dispositions(
         let after = DispositionRow {
             comment_id: comment.id,
             cycle_id: comment.cycle_id,
-            kind: decision.kind.as_str().to_owned(),
+            kind: decision.kind,
             rationale: decision.rationale,
             duplicate_of_id: decision.duplicate_of,
             decided_by: user.id,
@@ -209,8 +210,13 @@ pub async fn set_dispositions(
             audit::record(
                 &mut c,
                 Actor::User(user),
-                Change::new("disposition.set", NodeKind::Comment, comment.id, summary)
-                    .in_question(*question),
+                Change::new(
+                    AuditAction::DispositionSet,
+                    NodeKind::Comment,
+                    comment.id,
+                    summary,
+                )
+                .in_question(*question),
                 now,
             )
             .await?;
@@ -314,7 +320,7 @@ pub async fn mark_consolidated(
         &mut c,
         Actor::User(user),
         Change::new(
-            "cycle.consolidated",
+            AuditAction::CycleConsolidated,
             NodeKind::ReviewCycle,
             row.id,
             format!("review cycle \"{}\" marked consolidated", row.title),
@@ -341,7 +347,7 @@ pub struct Progress {
     pub remaining: i64,
     pub by_disposition: Vec<(DispositionKind, i64)>,
     /// (type, total, remaining)
-    pub by_type: Vec<(String, i64, i64)>,
+    pub by_type: Vec<(CommentType, i64, i64)>,
     /// (organization, total, remaining)
     pub by_organization: Vec<(i64, i64, i64)>,
 }
@@ -356,7 +362,7 @@ pub async fn progress(
     let now = state.clock.now();
     let mut pooled = state.db.read().await?;
     let mut c = pooled.conn();
-    let question = question_of(&mut c, cycle.id).await?;
+    let question = cycle.question_id;
     if !rules::visible(cycle.period().status(now), user.manages_question(question)) {
         return Ok(None);
     }
@@ -368,10 +374,12 @@ pub async fn progress(
 fn summarize(groups: &[ProgressGroup]) -> Progress {
     let mut p = Progress::default();
     let mut kinds: HashMap<DispositionKind, i64> = HashMap::new();
-    let mut types: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    // By the stored spelling, as the API has always listed them.
+    let mut types: std::collections::BTreeMap<&'static str, (CommentType, i64, i64)> =
+        Default::default();
     let mut orgs: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
     for g in groups {
-        let submitted = g.state == CommentState::Submitted.as_str();
+        let submitted = g.state == CommentState::Submitted;
         let open = submitted && g.disposition.is_none();
         p.total += g.count;
         if submitted {
@@ -384,15 +392,17 @@ fn summarize(groups: &[ProgressGroup]) -> Progress {
         } else if submitted {
             p.decided += g.count;
         }
-        if let Some(k) = g.disposition.as_deref().and_then(|k| k.parse().ok()) {
+        if let Some(k) = g.disposition {
             *kinds.entry(k).or_default() += g.count;
         }
-        let t = types.entry(g.comment_type.clone()).or_default();
-        t.0 += g.count;
+        let t = types
+            .entry(g.comment_type.as_str())
+            .or_insert((g.comment_type, 0, 0));
+        t.1 += g.count;
         let o = orgs.entry(g.organization_id).or_default();
         o.0 += g.count;
         if open {
-            t.1 += g.count;
+            t.2 += g.count;
             o.1 += g.count;
         }
     }
@@ -400,7 +410,7 @@ fn summarize(groups: &[ProgressGroup]) -> Progress {
         .iter()
         .map(|k| (*k, kinds.get(k).copied().unwrap_or_default()))
         .collect();
-    p.by_type = types.into_iter().map(|(t, (n, r))| (t, n, r)).collect();
+    p.by_type = types.into_values().collect();
     p.by_organization = orgs.into_iter().map(|(o, (n, r))| (o, n, r)).collect();
     p
 }
@@ -415,14 +425,9 @@ pub async fn visible_with_dispositions(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Visible> {
     let mut visible = super::comments::visible_in(c, user, cycles, now).await?;
-    let questions: HashMap<i64, i64> =
-        cycles_store::questions_of(c, &cycles.iter().map(|c| c.id).collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .collect();
     let shown = |id: &i64| {
         cycles.iter().find(|c| c.id == *id).is_some_and(|cy| {
-            let q = questions.get(&cy.id).copied().unwrap_or_default();
+            let q = cy.question_id;
             rules::visible(cy.period().status(now), user.manages_question(q))
         })
     };

@@ -8,6 +8,7 @@ use crate::auth::AuthUser;
 use crate::db::cycles::{self as store, CycleRow, NewCycle};
 use crate::db::modules as modules_store;
 use crate::db::{accounts, Conn};
+use crate::domain::audit::AuditAction;
 use crate::domain::cycle::{CycleStatus, Period, Visibility};
 use crate::domain::events::Event;
 use crate::domain::ids::NodeKind;
@@ -78,7 +79,7 @@ pub async fn open(
         .await?
         .ok_or_else(|| AppError::not_found("kit"))?;
     require_manager(user, kit.question_id)?;
-    if module.status == ModuleStatus::Withdrawn.as_str() {
+    if module.status == ModuleStatus::Withdrawn {
         return Err(AppError::Conflict("the module is WITHDRAWN".into()));
     }
     if revision.number != module.revision_count {
@@ -117,7 +118,7 @@ pub async fn open(
         &mut c,
         user,
         &row,
-        "cycle.opened",
+        AuditAction::CycleOpened,
         format!("review cycle \"{}\" created", row.title),
         now,
     )
@@ -132,7 +133,7 @@ async fn cycle_changed(
     c: &mut Conn<'_>,
     user: &AuthUser,
     row: &CycleRow,
-    action: &'static str,
+    action: AuditAction,
     summary: String,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -180,7 +181,7 @@ pub async fn extend(
         row.title,
         row.closes_at.to_rfc3339()
     );
-    cycle_changed(&mut c, user, &row, "cycle.extended", summary, now).await?;
+    cycle_changed(&mut c, user, &row, AuditAction::CycleExtended, summary, now).await?;
     tx.emit(Event::cycle_status(row.module_id, row.id, now));
     tx.commit().await?;
     Ok(row)
@@ -202,7 +203,7 @@ pub async fn close_now(state: &AppState, user: &AuthUser, cycle_id: i64) -> AppR
         .await?
         .ok_or_else(|| AppError::not_found("review cycle"))?;
     let summary = format!("review cycle \"{}\" closed early", row.title);
-    cycle_changed(&mut c, user, &row, "cycle.closed", summary, now).await?;
+    cycle_changed(&mut c, user, &row, AuditAction::CycleClosed, summary, now).await?;
     tx.emit(Event::cycle_status(row.module_id, row.id, now));
     tx.commit().await?;
     Ok(row)
@@ -239,7 +240,15 @@ pub async fn grant_late(
         "late submissions granted to organization {organization_id} until {}",
         until.to_rfc3339()
     );
-    cycle_changed(&mut c, user, &cycle, "cycle.late_granted", summary, now).await?;
+    cycle_changed(
+        &mut c,
+        user,
+        &cycle,
+        AuditAction::CycleLateGranted,
+        summary,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(cycle)
 }

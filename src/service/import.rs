@@ -23,6 +23,7 @@ use crate::auth::AuthUser;
 use crate::db::comments::CommentRow;
 use crate::db::modules as modules_store;
 use crate::db::Conn;
+use crate::domain::audit::AuditAction;
 use crate::domain::comments::{self as rules, AnchorKind, CommentType};
 use crate::domain::cycle::Window;
 use crate::error::{AppError, AppResult};
@@ -478,11 +479,11 @@ pub async fn import(
         out.push(submit_in(&mut c, user, &cycle, &row.anchor, &row.text, w, now).await?);
     }
     for r in &out {
-        super::comments::record(&mut c, user, r, "comment.submitted", now).await?;
+        super::comments::record(&mut c, user, r, AuditAction::CommentSubmitted, now).await?;
     }
     let summary = format!("{} comments imported from a spreadsheet", out.len());
     let change = crate::service::audit::Change::new(
-        "comments.imported",
+        AuditAction::CommentsImported,
         crate::domain::ids::NodeKind::ReviewCycle,
         cycle.id,
         summary,

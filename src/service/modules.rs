@@ -10,9 +10,10 @@ use crate::db::modules::{
 };
 use crate::db::notifications;
 use crate::db::{accounts, Conn};
+use crate::domain::audit::AuditAction;
 use crate::domain::comments::CommentState;
 use crate::domain::diff::{self, DiffBlock, DiffInput, DiffSection};
-use crate::domain::document::{self, BlockKind, DocumentLimits, PreviousAnchors};
+use crate::domain::document::{self, DocumentLimits, PreviousAnchors};
 use crate::domain::events::Event;
 use crate::domain::ids::NodeKind;
 use crate::domain::modules::{self as rules, ModuleStatus};
@@ -71,8 +72,8 @@ pub async fn create_kit(
         format!("this question already has a kit titled '{title}'")
     })?;
     let summary = format!("kit \"{}\" created", row.title);
-    let change =
-        Change::new("kit.created", NodeKind::Kit, row.id, summary).in_question(question_id);
+    let change = Change::new(AuditAction::KitCreated, NodeKind::Kit, row.id, summary)
+        .in_question(question_id);
     audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
@@ -100,8 +101,8 @@ pub async fn update_kit(
     })?
     .ok_or_else(|| AppError::not_found("kit"))?;
     let summary = format!("kit \"{}\" updated", row.title);
-    let change =
-        Change::new("kit.updated", NodeKind::Kit, row.id, summary).in_question(kit.question_id);
+    let change = Change::new(AuditAction::KitUpdated, NodeKind::Kit, row.id, summary)
+        .in_question(kit.question_id);
     audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
@@ -132,8 +133,13 @@ pub async fn create_module(
     .await;
     let row = conflict_msg(row, || format!("this kit already has a module {number}"))?;
     let summary = format!("module {} \"{}\" created", row.number, row.title);
-    let change = Change::new("module.created", NodeKind::Module, row.id, summary)
-        .in_question(kit.question_id);
+    let change = Change::new(
+        AuditAction::ModuleCreated,
+        NodeKind::Module,
+        row.id,
+        summary,
+    )
+    .in_question(kit.question_id);
     audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
@@ -168,7 +174,7 @@ pub async fn update_module(
                 "IN_REVIEW and CONSOLIDATING follow the module's review cycles; set DRAFTING, APPROVED or WITHDRAWN",
             ));
         }
-        ch.status = Some(s.as_str().to_owned());
+        ch.status = Some(s);
     }
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
@@ -187,8 +193,13 @@ pub async fn update_module(
         "module {} \"{}\" updated (status {})",
         row.number, row.title, row.status
     );
-    let change = Change::new("module.updated", NodeKind::Module, row.id, summary)
-        .in_question(kit.question_id);
+    let change = Change::new(
+        AuditAction::ModuleUpdated,
+        NodeKind::Module,
+        row.id,
+        summary,
+    )
+    .in_question(kit.question_id);
     audit::record(&mut c, actor, change, state.clock.now()).await?;
     tx.commit().await?;
     Ok(row)
@@ -266,7 +277,7 @@ pub async fn create_revision(
     }
     let (module, kit) = module_and_kit(&mut c, module_id).await?;
     require_manager(actor, kit.question_id)?;
-    if module.status == ModuleStatus::Withdrawn.as_str() {
+    if module.status == ModuleStatus::Withdrawn {
         return Err(AppError::Conflict(
             "the module is WITHDRAWN: it takes no new revisions".into(),
         ));
@@ -334,8 +345,13 @@ pub async fn create_revision(
         module.number,
         addressed_comment_ids.len()
     );
-    let change = Change::new("revision.published", NodeKind::Revision, row.id, summary)
-        .in_question(kit.question_id);
+    let change = Change::new(
+        AuditAction::RevisionPublished,
+        NodeKind::Revision,
+        row.id,
+        summary,
+    )
+    .in_question(kit.question_id);
     audit::record(&mut c, actor, change, now).await?;
     idempotency::settle(&mut c, author_id, key.as_ref(), &[row.id]).await?;
     tx.emit(Event::revision(module_id, row.id, now));
@@ -360,7 +376,7 @@ async fn address(c: &mut Conn<'_>, revision: &RevisionRow, ids: &[i64]) -> AppRe
     let found = crate::db::comments::by_ids(c, &ids).await?;
     for id in &ids {
         let ok = found.iter().find(|f| f.id == *id).is_some_and(|f| {
-            earlier.contains(&f.revision_id) && f.state == CommentState::Submitted.as_str()
+            earlier.contains(&f.revision_id) && f.state == CommentState::Submitted
         });
         if !ok {
             return Err(AppError::validation(
@@ -385,7 +401,7 @@ async fn previous_anchors(c: &mut Conn<'_>, revision_id: i64) -> AppResult<Previ
             .collect(),
         blocks: blocks
             .into_iter()
-            .filter_map(|b| BlockKind::parse(&b.kind).map(|k| (b.anchor_id, k, b.text)))
+            .map(|b| (b.anchor_id, b.kind, b.text))
             .collect(),
     })
 }
@@ -416,7 +432,7 @@ impl Structure {
                 .map(|b| DiffBlock {
                     anchor: &b.anchor_id,
                     section: usize::try_from(b.section_position).unwrap_or_default(),
-                    kind: BlockKind::parse(&b.kind).unwrap_or(BlockKind::Paragraph),
+                    kind: b.kind,
                     text: &b.text,
                 })
                 .collect(),

@@ -6,6 +6,7 @@ use super::Actor;
 use crate::auth::AuthUser;
 use crate::db::modules as modules_store;
 use crate::db::notifications as store;
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::NodeKind;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -40,7 +41,12 @@ pub async fn mark_read(state: &AppState, user: &AuthUser, ids: Option<&[i64]>) -
             1 => "1 notification marked read".to_owned(),
             n => format!("{n} notifications marked read"),
         };
-        let change = Change::new("notifications.read", NodeKind::User, user.id, summary);
+        let change = Change::new(
+            AuditAction::NotificationsRead,
+            NodeKind::User,
+            user.id,
+            summary,
+        );
         audit::record(&mut c, Actor::User(user), change, now).await?;
     }
     tx.commit().await?;
@@ -66,9 +72,9 @@ pub async fn set_following(
         store::unfollow(&mut c, user.id, module.id).await?;
     }
     let (action, verb) = if follow {
-        ("module.followed", "followed")
+        (AuditAction::ModuleFollowed, "followed")
     } else {
-        ("module.unfollowed", "stopped following")
+        (AuditAction::ModuleUnfollowed, "stopped following")
     };
     audit::record(
         &mut c,

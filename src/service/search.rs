@@ -8,6 +8,7 @@ use crate::db::comments::{self as comments_store, CommentRow, ReplyRow};
 use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::search::{self as store, SearchFilter};
 use crate::db::Conn;
+use crate::domain::comments::ReplyState;
 use crate::domain::search::{index_terms, Query};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ fn terms_of(comment: &CommentRow, replies: &[ReplyRow]) -> String {
             .chain(
                 replies
                     .iter()
-                    .filter(|r| r.state == "ACTIVE")
+                    .filter(|r| r.state == ReplyState::Active)
                     .map(|r| r.body.as_str()),
             ),
     )

@@ -10,6 +10,7 @@ use crate::auth::jwt::TokenSubject;
 use crate::auth::AuthUser;
 use crate::db::{accounts as store, throttle};
 use crate::domain::accounts::{Email, NewPassword, RoleSet};
+use crate::domain::audit::AuditAction;
 use crate::domain::events::Event;
 use crate::domain::ids::NodeKind;
 use crate::domain::throttle::{ThrottlePolicy, ThrottleState};
@@ -149,7 +150,7 @@ pub async fn login(
         rapporteur_of: Vec::new(),
     };
     let change = Change::new(
-        "session.signed_in",
+        AuditAction::SessionSignedIn,
         NodeKind::User,
         who.id,
         format!("{} signed in", creds.user.email),
@@ -250,7 +251,7 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
     let change = Change::new(
-        "user.password_changed",
+        AuditAction::UserPasswordChanged,
         NodeKind::User,
         user.id,
         format!("{} changed their password", user.email),

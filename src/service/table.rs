@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::comments::visible_in;
-use super::cycles::question_of;
 use crate::auth::AuthUser;
 use crate::db::accounts as accounts_store;
 use crate::db::comments::{self as comments_store, CommentFilter, CommentOrder, Visible};
@@ -15,7 +14,7 @@ use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules::{self as modules_store, BlockRow, SectionRow};
 use crate::db::Conn;
 use crate::domain::accounts::OrganizationKind;
-use crate::domain::comments::{AnchorKind, CommentType};
+use crate::domain::comments::{AnchorKind, CommentState};
 use crate::domain::disposition::{self as rules, DispositionKind};
 use crate::domain::document::BlockKind;
 use crate::domain::page::Page;
@@ -135,7 +134,7 @@ pub fn block_labels(blocks: &[BlockRow]) -> Vec<String> {
     blocks
         .iter()
         .map(|b| {
-            let kind = kind_label(BlockKind::parse(&b.kind).unwrap_or(BlockKind::Paragraph));
+            let kind = kind_label(b.kind);
             let n = counters.entry((b.section_position, kind)).or_default();
             *n += 1;
             format!("{kind} {n}")
@@ -170,9 +169,9 @@ pub struct Table {
 }
 
 /// The label of an organization: the ISO 3166 code of a member state, else its short name.
-fn org_label(kind: &str, country: Option<&str>, short_name: &str) -> String {
-    match (kind.parse::<OrganizationKind>(), country) {
-        (Ok(OrganizationKind::MemberState), Some(cc)) => cc.to_owned(),
+fn org_label(kind: OrganizationKind, country: Option<&str>, short_name: &str) -> String {
+    match (kind, country) {
+        (OrganizationKind::MemberState, Some(cc)) => cc.to_owned(),
         _ => short_name.to_owned(),
     }
 }
@@ -186,7 +185,7 @@ impl Table {
         let cycle = cycles_store::by_id(&mut c, cycle_id)
             .await?
             .ok_or_else(|| AppError::not_found("review cycle"))?;
-        let question = question_of(&mut c, cycle.id).await?;
+        let question = cycle.question_id;
         let visible = visible_in(&mut c, user, std::slice::from_ref(&cycle), now).await?;
         let show_dispositions =
             rules::visible(cycle.period().status(now), user.manages_question(question));
@@ -195,7 +194,7 @@ impl Table {
         let organizations = orgs
             .into_iter()
             .map(|o| {
-                let label = org_label(&o.kind, o.country_code.as_deref(), &o.short_name);
+                let label = org_label(o.kind, o.country_code.as_deref(), &o.short_name);
                 (o.id, label)
             })
             .collect();
@@ -258,8 +257,8 @@ impl Table {
             .into_iter()
             .map(|r| {
                 let d = dispositions.get(&r.id);
-                let withdrawn = r.state == "WITHDRAWN";
-                let kind = d.and_then(|d| d.kind.parse().ok()).or(if withdrawn {
+                let withdrawn = r.state == CommentState::Withdrawn;
+                let kind = d.map(|d| d.kind).or(if withdrawn {
                     Some(DispositionKind::Withdrawn)
                 } else {
                     None
@@ -286,7 +285,7 @@ impl Table {
                     .and_then(|a| self.labels.blocks.get(a))
                     .cloned()
                     .unwrap_or_default();
-                if r.anchor_kind == AnchorKind::Quote.as_str() {
+                if r.anchor_kind == AnchorKind::Quote {
                     if let Some(q) = &r.quote_exact {
                         location = format!("{location} “{q}”");
                     }
@@ -301,11 +300,7 @@ impl Table {
                         .unwrap_or_default(),
                     clause,
                     location,
-                    type_code: r
-                        .comment_type
-                        .parse::<CommentType>()
-                        .map(CommentType::code)
-                        .unwrap_or("ge"),
+                    type_code: r.comment_type.code(),
                     comment: r.body.clone(),
                     proposed_change: r.proposed_change.clone().unwrap_or_default(),
                     disposition: kind,

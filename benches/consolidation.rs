@@ -17,9 +17,7 @@ use std::time::Instant;
 
 use kitreview::clock::SystemClock;
 use kitreview::config::LimitArgs;
-use kitreview::db::comments::{
-    self as comments_store, CommentText, NewComment, Start, StoredAnchor,
-};
+use kitreview::db::comments::{self as comments_store, CommentText, NewComment, Start};
 use kitreview::domain::comments::document_order;
 use kitreview::domain::cycle::Visibility;
 use kitreview::domain::ids::{GlobalId, NodeKind};
@@ -146,7 +144,7 @@ async fn seed(url: &str, n: usize) -> Seeded {
             .iter()
             .find(|s| s.position == b.section_position)
             .expect("section");
-        use kitreview::domain::comments::{AnchorKind, CommentType};
+        use kitreview::domain::comments::{Anchor, AnchorKind, CommentType, Quote};
         let kind = [
             AnchorKind::Block,
             AnchorKind::Quote,
@@ -154,20 +152,32 @@ async fn seed(url: &str, n: usize) -> Seeded {
             AnchorKind::Block,
         ][i % 4];
         let quote_start = 11 + b.section_position.to_string().len() as i64;
-        let anchor = StoredAnchor {
-            kind,
-            section_anchor: Some(section.anchor_id.clone()),
-            block_anchor: (kind != AnchorKind::Section).then(|| b.anchor_id.clone()),
-            quote_exact: (kind == AnchorKind::Quote).then(|| "the assessment of readiness".into()),
-            quote_start: (kind == AnchorKind::Quote).then_some(quote_start),
-            quote_end: (kind == AnchorKind::Quote).then_some(quote_start + 27),
-            doc_order: document_order(
-                Some(b.section_position as usize),
-                (kind != AnchorKind::Section).then_some(b.position as usize),
-                (kind == AnchorKind::Quote).then_some(quote_start as usize),
-            ),
-            ..Default::default()
+        let (section_id, block_id) = (section.anchor_id.clone(), b.anchor_id.clone());
+        let anchor = match kind {
+            AnchorKind::Section => Anchor::Section {
+                section: section_id,
+            },
+            AnchorKind::Quote => Anchor::Quote {
+                section: Some(section_id),
+                block: block_id,
+                quote: Quote {
+                    exact: "the assessment of readiness".into(),
+                    prefix: None,
+                    suffix: None,
+                    start: quote_start,
+                    end: quote_start + 27,
+                },
+            },
+            _ => Anchor::Block {
+                section: Some(section_id),
+                block: block_id,
+            },
         };
+        let doc_order = document_order(
+            Some(b.section_position as usize),
+            (kind != AnchorKind::Section).then_some(b.position as usize),
+            (kind == AnchorKind::Quote).then_some(quote_start as usize),
+        );
         let text = CommentText {
             comment_type: [
                 CommentType::General,
@@ -190,6 +200,7 @@ async fn seed(url: &str, n: usize) -> Seeded {
                 author_id: u.id,
                 organization_id: u.organization_id,
                 anchor: &anchor,
+                doc_order,
                 text: &text,
             },
             Start::Submitted {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{finish_page, Arg, Sql};
 use super::Conn;
-use crate::domain::comments::{AnchorKind, CommentState, CommentType, ReplyState};
+use crate::domain::comments::{Anchor, AnchorKind, CommentState, CommentType, Quote, ReplyState};
 use crate::domain::page::Page;
 use crate::error::AppResult;
 
@@ -21,14 +21,9 @@ pub struct CommentRow {
     pub body: String,
     pub proposed_change: Option<String>,
     pub language: Option<String>,
-    pub anchor_kind: AnchorKind,
-    pub section_anchor: Option<String>,
-    pub block_anchor: Option<String>,
-    pub quote_exact: Option<String>,
-    pub quote_prefix: Option<String>,
-    pub quote_suffix: Option<String>,
-    pub quote_start: Option<i64>,
-    pub quote_end: Option<i64>,
+    /// Where it points, from the anchor columns (see [`anchor_args`]).
+    #[sqlx(flatten)]
+    pub anchor: Anchor,
     pub doc_order: i64,
     pub late: bool,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -45,35 +40,68 @@ macro_rules! comment_cols {
     };
 }
 
-/// A resolved anchor, as stored.
-#[derive(Debug, Clone)]
-pub struct StoredAnchor {
-    pub kind: AnchorKind,
-    pub section_anchor: Option<String>,
-    pub block_anchor: Option<String>,
-    pub quote_exact: Option<String>,
-    pub quote_prefix: Option<String>,
-    pub quote_suffix: Option<String>,
-    pub quote_start: Option<i64>,
-    pub quote_end: Option<i64>,
-    pub doc_order: i64,
+/// The values of an anchor's columns, in the order of the anchor columns
+/// (`anchor_kind, section_anchor, block_anchor, quote_exact, quote_prefix,
+/// quote_suffix, quote_start, quote_end`): the one
+/// mapping from [`Anchor`] to storage.
+pub(crate) fn anchor_args(a: &Anchor) -> [Arg; 8] {
+    let q = a.quote();
+    [
+        Arg::from(a.kind()),
+        Arg::from(a.section()),
+        Arg::from(a.block()),
+        Arg::from(q.map(|q| q.exact.as_str())),
+        Arg::from(q.and_then(|q| q.prefix.as_deref())),
+        Arg::from(q.and_then(|q| q.suffix.as_deref())),
+        Arg::from(q.map(|q| q.start)),
+        Arg::from(q.map(|q| q.end)),
+    ]
 }
 
-impl Default for StoredAnchor {
-    fn default() -> Self {
-        Self {
-            kind: AnchorKind::Document,
-            section_anchor: None,
-            block_anchor: None,
-            quote_exact: None,
-            quote_prefix: None,
-            quote_suffix: None,
-            quote_start: None,
-            quote_end: None,
-            doc_order: 0,
+/// And back: an [`Anchor`] read from its columns, on either database.
+macro_rules! anchor_from_row {
+    ($row:ty) => {
+        impl<'r> sqlx::FromRow<'r, $row> for Anchor {
+            fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                let kind: AnchorKind = row.try_get("anchor_kind")?;
+                let exact: Option<String> = row.try_get("quote_exact")?;
+                let quote = match exact {
+                    None => None,
+                    Some(exact) => {
+                        let at = |col: &str| -> Result<i64, sqlx::Error> {
+                            row.try_get::<Option<i64>, _>(col)?.ok_or_else(|| {
+                                sqlx::Error::ColumnDecode {
+                                    index: col.into(),
+                                    source: "a stored quote has no position".into(),
+                                }
+                            })
+                        };
+                        Some(Quote {
+                            exact,
+                            prefix: row.try_get("quote_prefix")?,
+                            suffix: row.try_get("quote_suffix")?,
+                            start: at("quote_start")?,
+                            end: at("quote_end")?,
+                        })
+                    }
+                };
+                Anchor::from_parts(
+                    kind,
+                    row.try_get("section_anchor")?,
+                    row.try_get("block_anchor")?,
+                    quote,
+                )
+                .map_err(|e| sqlx::Error::ColumnDecode {
+                    index: "anchor_kind".into(),
+                    source: Box::new(e),
+                })
+            }
         }
-    }
+    };
 }
+anchor_from_row!(sqlx::sqlite::SqliteRow);
+anchor_from_row!(sqlx::postgres::PgRow);
 
 /// The text of a comment.
 #[derive(Debug, Clone)]
@@ -89,7 +117,9 @@ pub struct NewComment<'a> {
     pub revision_id: i64,
     pub author_id: i64,
     pub organization_id: i64,
-    pub anchor: &'a StoredAnchor,
+    pub anchor: &'a Anchor,
+    /// Where the anchor is in document order (see `domain::comments::document_order`).
+    pub doc_order: i64,
     pub text: &'a CommentText,
 }
 
@@ -127,15 +157,8 @@ pub async fn insert(
     .arg(n.text.body.as_str())
     .arg(n.text.proposed_change.clone())
     .arg(n.text.language.clone())
-    .arg(n.anchor.kind.as_str())
-    .arg(n.anchor.section_anchor.clone())
-    .arg(n.anchor.block_anchor.clone())
-    .arg(n.anchor.quote_exact.clone())
-    .arg(n.anchor.quote_prefix.clone())
-    .arg(n.anchor.quote_suffix.clone())
-    .arg(n.anchor.quote_start)
-    .arg(n.anchor.quote_end)
-    .arg(n.anchor.doc_order)
+    .args(anchor_args(n.anchor))
+    .arg(n.doc_order)
     .arg(late)
     .arg(now)
     .arg(number)
@@ -192,7 +215,8 @@ pub async fn set_text(
 pub async fn set_anchor(
     c: &mut Conn<'_>,
     id: i64,
-    a: &StoredAnchor,
+    a: &Anchor,
+    doc_order: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     Sql::new(
@@ -200,15 +224,8 @@ pub async fn set_anchor(
          quote_prefix = $5, quote_suffix = $6, quote_start = $7, quote_end = $8, doc_order = $9, updated_at = $10 \
          WHERE id = $11",
     )
-    .arg(a.kind.as_str())
-    .arg(a.section_anchor.clone())
-    .arg(a.block_anchor.clone())
-    .arg(a.quote_exact.clone())
-    .arg(a.quote_prefix.clone())
-    .arg(a.quote_suffix.clone())
-    .arg(a.quote_start)
-    .arg(a.quote_end)
-    .arg(a.doc_order)
+    .args(anchor_args(a))
+    .arg(doc_order)
     .arg(now)
     .arg(id)
     .execute(c)

@@ -7,7 +7,7 @@ use super::comments::Visible;
 use super::sql::{finish_page, insert_many, Arg, Sql};
 use super::Conn;
 use crate::domain::carry::CarryStatus;
-use crate::domain::comments::{AnchorKind, CommentState, CommentType};
+use crate::domain::comments::{Anchor, CommentState, CommentType};
 use crate::domain::disposition::DispositionKind;
 use crate::domain::page::Page;
 use crate::error::AppResult;
@@ -333,20 +333,15 @@ pub async fn carried_count(
 pub struct OriginRow {
     pub id: i64,
     pub revision_id: i64,
-    pub anchor_kind: AnchorKind,
-    pub section_anchor: Option<String>,
-    pub block_anchor: Option<String>,
-    pub quote_exact: Option<String>,
-    pub quote_prefix: Option<String>,
-    pub quote_suffix: Option<String>,
-    pub quote_start: Option<i64>,
+    #[sqlx(flatten)]
+    pub anchor: Anchor,
 }
 
 /// Every comment (drafts too: nothing is lost) made on these revisions.
 pub async fn origins_on(c: &mut Conn<'_>, revision_ids: &[i64]) -> AppResult<Vec<OriginRow>> {
     let mut sql = Sql::new(
         "SELECT id, revision_id, anchor_kind, section_anchor, block_anchor, quote_exact, quote_prefix, \
-         quote_suffix, quote_start FROM comments WHERE revision_id IN ",
+         quote_suffix, quote_start, quote_end FROM comments WHERE revision_id IN ",
     );
     sql.bind_list(revision_ids.iter().map(|i| Arg::I64(*i)));
     sql.push(" ORDER BY revision_id, id");

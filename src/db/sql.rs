@@ -105,6 +105,14 @@ impl Sql {
         self
     }
 
+    /// Bind several values, in order.
+    pub fn args(mut self, args: impl IntoIterator<Item = Arg>) -> Self {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+
     /// Append raw SQL.
     pub fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);

@@ -90,6 +90,98 @@ pub fn language(raw: &str) -> Result<String, Invalid> {
         .map_or_else(|_| tag.to_string(), |t| t.to_string()))
 }
 
+/// Quoted words of a block, as stored: the exact text, its context, and where
+/// it is (`[start, end)` in code points of the block's text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub exact: String,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// Where a comment points, one shape per kind: a DOCUMENT anchor cannot carry
+/// a quote, a QUOTE anchor cannot lack its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anchor {
+    /// The whole document.
+    Document,
+    /// A section, by its stable anchor id.
+    Section { section: String },
+    /// A block (paragraph, list item, table row...) and the section it is in.
+    Block {
+        section: Option<String>,
+        block: String,
+    },
+    /// Words of a block.
+    Quote {
+        section: Option<String>,
+        block: String,
+        quote: Quote,
+    },
+}
+
+impl Anchor {
+    pub fn kind(&self) -> AnchorKind {
+        match self {
+            Anchor::Document => AnchorKind::Document,
+            Anchor::Section { .. } => AnchorKind::Section,
+            Anchor::Block { .. } => AnchorKind::Block,
+            Anchor::Quote { .. } => AnchorKind::Quote,
+        }
+    }
+
+    /// The section's anchor id, where there is one.
+    pub fn section(&self) -> Option<&str> {
+        match self {
+            Anchor::Document => None,
+            Anchor::Section { section } => Some(section),
+            Anchor::Block { section, .. } | Anchor::Quote { section, .. } => section.as_deref(),
+        }
+    }
+
+    /// The block's anchor id, where there is one.
+    pub fn block(&self) -> Option<&str> {
+        match self {
+            Anchor::Block { block, .. } | Anchor::Quote { block, .. } => Some(block),
+            Anchor::Document | Anchor::Section { .. } => None,
+        }
+    }
+
+    pub fn quote(&self) -> Option<&Quote> {
+        match self {
+            Anchor::Quote { quote, .. } => Some(quote),
+            _ => None,
+        }
+    }
+
+    /// Put the stored parts back together; parts that do not fit the kind are
+    /// a broken row, not something to guess at.
+    pub fn from_parts(
+        kind: AnchorKind,
+        section: Option<String>,
+        block: Option<String>,
+        quote: Option<Quote>,
+    ) -> Result<Anchor, Invalid> {
+        let bad = |why: &str| Err(Invalid(format!("a stored {kind} anchor {why}")));
+        match (kind, section, block, quote) {
+            (AnchorKind::Document, None, None, None) => Ok(Anchor::Document),
+            (AnchorKind::Section, Some(section), None, None) => Ok(Anchor::Section { section }),
+            (AnchorKind::Block, section, Some(block), None) => Ok(Anchor::Block { section, block }),
+            (AnchorKind::Quote, section, Some(block), Some(quote)) => Ok(Anchor::Quote {
+                section,
+                block,
+                quote,
+            }),
+            (AnchorKind::Document, ..) => bad("has a section, block or quote"),
+            (AnchorKind::Section, ..) => bad("needs a section and nothing else"),
+            (AnchorKind::Block, ..) => bad("needs a block and no quote"),
+            (AnchorKind::Quote, ..) => bad("needs a block and a quote"),
+        }
+    }
+}
+
 /// A quote as the client gives it (TextQuoteSelector plus optional TextPositionSelector).
 #[derive(Debug, Clone, Default)]
 pub struct QuoteSelector {
@@ -295,5 +387,40 @@ mod tests {
         assert!(body("  ", "body").is_err());
         assert!(body(&"x".repeat(MAX_BODY_BYTES + 1), "body").is_err());
         assert_eq!(CommentType::Editorial.code(), "ed");
+    }
+}
+
+#[cfg(test)]
+mod anchor_tests {
+    use super::*;
+
+    #[test]
+    fn stored_parts_fit_their_kind_or_are_refused() {
+        let q = Quote {
+            exact: "words".into(),
+            prefix: None,
+            suffix: None,
+            start: 3,
+            end: 8,
+        };
+        let a = Anchor::from_parts(
+            AnchorKind::Quote,
+            Some("s-1".into()),
+            Some("b-1".into()),
+            Some(q.clone()),
+        )
+        .map_err(|e| e.0)
+        .expect("a quote");
+        assert_eq!(
+            (a.kind(), a.section(), a.block(), a.quote()),
+            (AnchorKind::Quote, Some("s-1"), Some("b-1"), Some(&q))
+        );
+        assert!(Anchor::from_parts(AnchorKind::Document, None, None, Some(q)).is_err());
+        assert!(Anchor::from_parts(AnchorKind::Quote, None, Some("b".into()), None).is_err());
+        assert!(Anchor::from_parts(AnchorKind::Section, None, None, None).is_err());
+        assert_eq!(
+            Anchor::from_parts(AnchorKind::Document, None, None, None).map_err(|e| e.0),
+            Ok(Anchor::Document)
+        );
     }
 }

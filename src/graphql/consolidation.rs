@@ -293,10 +293,10 @@ pub async fn anchor_in(
             comment_id: comment.id,
             status: crate::domain::carry::CarryStatus::Exact,
             score: Some(1.0),
-            section_anchor: comment.section_anchor.clone(),
-            block_anchor: comment.block_anchor.clone(),
-            quote_start: comment.quote_start,
-            quote_end: comment.quote_end,
+            section_anchor: comment.anchor.section().map(str::to_owned),
+            block_anchor: comment.anchor.block().map(str::to_owned),
+            quote_start: comment.anchor.quote().map(|q| q.start),
+            quote_end: comment.anchor.quote().map(|q| q.end),
             doc_order: comment.doc_order,
         })));
     }

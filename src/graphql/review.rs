@@ -112,6 +112,23 @@ impl From<CommentOrderBy> for CommentOrder {
     }
 }
 
+impl From<&crate::domain::comments::Anchor> for CommentAnchor {
+    fn from(a: &crate::domain::comments::Anchor) -> Self {
+        CommentAnchor {
+            kind: a.kind().into(),
+            section_anchor_id: a.section().map(str::to_owned),
+            block_anchor_id: a.block().map(str::to_owned),
+            quote: a.quote().map(|q| Quote {
+                exact: q.exact.clone(),
+                prefix: q.prefix.clone(),
+                suffix: q.suffix.clone(),
+                start: q.start,
+                end: q.end,
+            }),
+        }
+    }
+}
+
 /// A comment period on one revision.
 pub struct ReviewCycle(pub CycleRow);
 
@@ -398,20 +415,8 @@ impl Comment {
         self.0.late
     }
     /// What it points at.
-    async fn anchor(&self) -> Result<CommentAnchor> {
-        let r = &self.0;
-        Ok(CommentAnchor {
-            kind: r.anchor_kind.into(),
-            section_anchor_id: r.section_anchor.clone(),
-            block_anchor_id: r.block_anchor.clone(),
-            quote: r.quote_exact.clone().map(|exact| Quote {
-                exact,
-                prefix: r.quote_prefix.clone(),
-                suffix: r.quote_suffix.clone(),
-                start: r.quote_start.unwrap_or_default(),
-                end: r.quote_end.unwrap_or_default(),
-            }),
-        })
+    async fn anchor(&self) -> CommentAnchor {
+        CommentAnchor::from(&self.0.anchor)
     }
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {

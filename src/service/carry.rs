@@ -69,13 +69,7 @@ pub async fn comment_forward(c: &mut Conn<'_>, comment: &CommentRow) -> AppResul
     let o = OriginRow {
         id: comment.id,
         revision_id: comment.revision_id,
-        anchor_kind: comment.anchor_kind,
-        section_anchor: comment.section_anchor.clone(),
-        block_anchor: comment.block_anchor.clone(),
-        quote_exact: comment.quote_exact.clone(),
-        quote_prefix: comment.quote_prefix.clone(),
-        quote_suffix: comment.quote_suffix.clone(),
-        quote_start: comment.quote_start,
+        anchor: comment.anchor.clone(),
     };
     let work = vec![(structure(c, origin).await?, vec![o])];
     let mut targets = Vec::with_capacity(later.len());
@@ -107,22 +101,16 @@ pub fn project(work: &[(Structure, Vec<OriginRow>)], targets: &[Structure]) -> V
                 .collect();
             let mut carrier = Carrier::new(&from, &to);
             for o in origins {
+                let a = &o.anchor;
                 let origin = Origin {
-                    kind: o.anchor_kind,
-                    section: o
-                        .section_anchor
-                        .as_deref()
-                        .and_then(|a| sections.get(a).copied()),
-                    block: o
-                        .block_anchor
-                        .as_deref()
-                        .and_then(|a| blocks.get(a).copied()),
-                    quote: o.quote_exact.as_deref().map(|exact| QuoteAt {
-                        exact,
-                        prefix: o.quote_prefix.as_deref(),
-                        suffix: o.quote_suffix.as_deref(),
-                        start: usize::try_from(o.quote_start.unwrap_or_default())
-                            .unwrap_or_default(),
+                    kind: a.kind(),
+                    section: a.section().and_then(|s| sections.get(s).copied()),
+                    block: a.block().and_then(|b| blocks.get(b).copied()),
+                    quote: a.quote().map(|q| QuoteAt {
+                        exact: &q.exact,
+                        prefix: q.prefix.as_deref(),
+                        suffix: q.suffix.as_deref(),
+                        start: usize::try_from(q.start).unwrap_or_default(),
                     }),
                 };
                 let p = carrier.project(&origin);

@@ -12,16 +12,14 @@ use super::audit::{self, Change};
 use super::idempotency::{self, Claim, IdempotencyKey, Use};
 use super::{search, Actor};
 use crate::auth::AuthUser;
-use crate::db::comments::{
-    self as store, CommentRow, CommentText, NewComment, ReplyRow, StoredAnchor, Visible,
-};
+use crate::db::comments::{self as store, CommentRow, CommentText, NewComment, ReplyRow, Visible};
 use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules as modules_store;
 use crate::db::Conn;
 use crate::domain::audit::AuditAction;
-use crate::domain::comments::ReplyState;
 use crate::domain::comments::{
-    self as rules, AnchorKind, CommentState, CommentType, QuoteSelector, Scope,
+    self as rules, Anchor, AnchorKind, CommentState, CommentType, Quote, QuoteSelector, ReplyState,
+    Scope,
 };
 use crate::domain::cycle::{self, CycleStatus, Visibility, Window};
 use crate::domain::events::{Event, EventKind};
@@ -71,22 +69,24 @@ fn check_text(t: &TextInput) -> AppResult<CommentText> {
     })
 }
 
+/// An anchor checked against its revision, with its place in document order.
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    pub anchor: Anchor,
+    pub doc_order: i64,
+}
+
 /// Check an anchor against the revision's sections and blocks.
-async fn resolve_anchor(
-    c: &mut Conn<'_>,
-    revision_id: i64,
-    a: &AnchorInput,
-) -> AppResult<StoredAnchor> {
+async fn resolve_anchor(c: &mut Conn<'_>, revision_id: i64, a: &AnchorInput) -> AppResult<Placed> {
     let need = |v: &Option<String>, field: &str| -> AppResult<String> {
         v.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             AppError::validation(field, format!("a {} anchor needs {field}", a.kind.as_str()))
         })
     };
     match a.kind {
-        AnchorKind::Document => Ok(StoredAnchor {
-            kind: a.kind,
+        AnchorKind::Document => Ok(Placed {
+            anchor: Anchor::Document,
             doc_order: rules::document_order(None, None, None),
-            ..Default::default()
         }),
         AnchorKind::Section => {
             let anchor = need(&a.section_anchor_id, "anchor.sectionAnchorId")?;
@@ -100,11 +100,9 @@ async fn resolve_anchor(
                         format!("the revision has no section '{anchor}'"),
                     )
                 })?;
-            Ok(StoredAnchor {
-                kind: a.kind,
-                section_anchor: Some(anchor),
+            Ok(Placed {
                 doc_order: rules::document_order(Some(s.position as usize), None, None),
-                ..Default::default()
+                anchor: Anchor::Section { section: anchor },
             })
         }
         AnchorKind::Block | AnchorKind::Quote => {
@@ -118,39 +116,45 @@ async fn resolve_anchor(
                     )
                 })?;
             let sections = modules_store::sections_of(c, &[revision_id]).await?;
-            let section_anchor = sections
+            let section = sections
                 .iter()
                 .find(|s| s.position == block.section_position)
                 .map(|s| s.anchor_id.clone());
-            let mut stored = StoredAnchor {
-                kind: a.kind,
-                section_anchor,
-                block_anchor: Some(anchor),
-                doc_order: rules::document_order(
+            let at = |start: Option<usize>| {
+                rules::document_order(
                     Some(block.section_position as usize),
                     Some(block.position as usize),
-                    None,
-                ),
-                ..Default::default()
+                    start,
+                )
             };
-            if a.kind == AnchorKind::Quote {
-                let q = a.quote.as_ref().ok_or_else(|| {
-                    AppError::validation("anchor.quote", "a QUOTE anchor needs quote.exact")
-                })?;
-                let (start, end) = rules::resolve_quote(&block.text, q)
-                    .map_err(|e| AppError::validation("anchor.quote", e.0))?;
-                stored.quote_exact = Some(q.exact.clone());
-                stored.quote_prefix = q.prefix.clone().filter(|p| !p.is_empty());
-                stored.quote_suffix = q.suffix.clone().filter(|s| !s.is_empty());
-                stored.quote_start = Some(start as i64);
-                stored.quote_end = Some(end as i64);
-                stored.doc_order = rules::document_order(
-                    Some(block.section_position as usize),
-                    Some(block.position as usize),
-                    Some(start),
-                );
+            if a.kind == AnchorKind::Block {
+                return Ok(Placed {
+                    doc_order: at(None),
+                    anchor: Anchor::Block {
+                        section,
+                        block: anchor,
+                    },
+                });
             }
-            Ok(stored)
+            let q = a.quote.as_ref().ok_or_else(|| {
+                AppError::validation("anchor.quote", "a QUOTE anchor needs quote.exact")
+            })?;
+            let (start, end) = rules::resolve_quote(&block.text, q)
+                .map_err(|e| AppError::validation("anchor.quote", e.0))?;
+            Ok(Placed {
+                doc_order: at(Some(start)),
+                anchor: Anchor::Quote {
+                    section,
+                    block: anchor,
+                    quote: Quote {
+                        exact: q.exact.clone(),
+                        prefix: q.prefix.clone().filter(|p| !p.is_empty()),
+                        suffix: q.suffix.clone().filter(|s| !s.is_empty()),
+                        start: start as i64,
+                        end: end as i64,
+                    },
+                },
+            })
         }
     }
 }
@@ -314,7 +318,7 @@ async fn insert(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<CommentRow> {
     let text = check_text(text)?;
-    let anchor = resolve_anchor(c, cycle.revision_id, anchor).await?;
+    let placed = resolve_anchor(c, cycle.revision_id, anchor).await?;
     store::insert(
         c,
         NewComment {
@@ -322,7 +326,8 @@ async fn insert(
             revision_id: cycle.revision_id,
             author_id: user.id,
             organization_id: user.organization_id,
-            anchor: &anchor,
+            anchor: &placed.anchor,
+            doc_order: placed.doc_order,
             text: &text,
         },
         start,
@@ -474,7 +479,7 @@ pub(crate) async fn submit_in(
     let text = check_text(text)?;
     // The anchor is checked before the number is taken: the cycle row stays
     // locked from there to the commit.
-    let anchor = resolve_anchor(c, cycle.revision_id, anchor).await?;
+    let placed = resolve_anchor(c, cycle.revision_id, anchor).await?;
     let number = cycles_store::take_number(c, cycle.id).await?;
     let row = store::insert(
         c,
@@ -483,7 +488,8 @@ pub(crate) async fn submit_in(
             revision_id: cycle.revision_id,
             author_id: user.id,
             organization_id: user.organization_id,
-            anchor: &anchor,
+            anchor: &placed.anchor,
+            doc_order: placed.doc_order,
             text: &text,
         },
         store::Start::Submitted {
@@ -596,8 +602,8 @@ pub async fn update(
                 "a submitted comment's anchor cannot change",
             ));
         }
-        let stored = resolve_anchor(&mut c, comment.revision_id, anchor).await?;
-        store::set_anchor(&mut c, comment.id, &stored, now).await?;
+        let placed = resolve_anchor(&mut c, comment.revision_id, anchor).await?;
+        store::set_anchor(&mut c, comment.id, &placed.anchor, placed.doc_order, now).await?;
     }
     if !is_draft {
         let before = CommentText {

@@ -504,7 +504,7 @@ async fn addressed_between(
                     rev: i64,
                     carried: &[crate::db::consolidation::CarriedRow]| {
         if k.revision_id == rev {
-            k.block_anchor.clone()
+            k.anchor.block().map(str::to_owned)
         } else {
             carried
                 .iter()

@@ -14,7 +14,7 @@ use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules::{self as modules_store, BlockRow, SectionRow};
 use crate::db::Conn;
 use crate::domain::accounts::OrganizationKind;
-use crate::domain::comments::{AnchorKind, CommentState};
+use crate::domain::comments::CommentState;
 use crate::domain::disposition::{self as rules, DispositionKind};
 use crate::domain::document::BlockKind;
 use crate::domain::page::Page;
@@ -275,20 +275,18 @@ impl Table {
                         format!("{see} {rationale}")
                     };
                 }
-                let clause = match r.section_anchor.as_deref() {
+                let clause = match r.anchor.section() {
                     None => GENERAL.to_owned(),
                     Some(a) => self.labels.clauses.get(a).cloned().unwrap_or_default(),
                 };
                 let mut location = r
-                    .block_anchor
-                    .as_deref()
+                    .anchor
+                    .block()
                     .and_then(|a| self.labels.blocks.get(a))
                     .cloned()
                     .unwrap_or_default();
-                if r.anchor_kind == AnchorKind::Quote {
-                    if let Some(q) = &r.quote_exact {
-                        location = format!("{location} “{q}”");
-                    }
+                if let Some(q) = r.anchor.quote() {
+                    location = format!("{location} “{}”", q.exact);
                 }
                 TableRow {
                     comment_id: r.id,

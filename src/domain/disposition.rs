@@ -120,6 +120,155 @@ pub fn visible(status: CycleStatus, manages: bool) -> bool {
     manages || matches!(status, CycleStatus::Closed | CycleStatus::Consolidated)
 }
 
+/// What a batch of decisions is checked against, loaded in bulk before any rule runs.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The comments named (decided, or duplicated), by id.
+    pub comments: HashMap<i64, CommentFacts>,
+    /// The cycles of the decided comments, by id.
+    pub cycles: HashMap<i64, CycleFacts>,
+    /// Each cycle's duplicate links (`comment → the comment it duplicates`).
+    pub links: HashMap<i64, HashMap<i64, i64>>,
+    /// Revisions named by `addressedInRevisionId`, and those of the comments.
+    pub revisions: HashMap<i64, RevisionFacts>,
+}
+
+/// What the rules need to know of a comment.
+#[derive(Debug, Clone)]
+pub struct CommentFacts {
+    pub id: i64,
+    pub cycle_id: i64,
+    pub revision_id: i64,
+    pub author_id: i64,
+    pub state: CommentState,
+    /// May the viewer see it at all (for those who do not manage its question)?
+    pub visible: bool,
+}
+
+/// What the rules need to know of a cycle, now.
+#[derive(Debug, Clone, Copy)]
+pub struct CycleFacts {
+    pub status: CycleStatus,
+    /// Does the viewer manage its question (rapporteur, secretariat)?
+    pub managed: bool,
+}
+
+/// A revision's place in its module.
+#[derive(Debug, Clone, Copy)]
+pub struct RevisionFacts {
+    pub module_id: i64,
+    pub number: i64,
+}
+
+/// One decision of a batch, checked on its own (see [`check`]).
+#[derive(Debug, Clone)]
+pub struct Asked {
+    pub comment_id: i64,
+    pub decision: Decision,
+    pub addressed_in: Option<i64>,
+}
+
+/// Why a batch is refused: the first rule broken, in input order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The comment (or its cycle) does not exist, or the viewer may not know it does.
+    NotFound(&'static str),
+    /// The viewer sees the comment but may not decide on it.
+    Forbidden,
+    /// The cycle is consolidated: its dispositions are final.
+    Consolidated,
+    /// Input `index`'s `field` breaks a rule.
+    Invalid {
+        index: usize,
+        field: &'static str,
+        message: &'static str,
+    },
+}
+
+/// Check a whole batch against the facts: `Ok` when every decision may be
+/// stored. The duplicate links are followed as they will be once the batch's
+/// earlier decisions are made, so a loop is found within a batch too.
+pub fn plan(viewer_id: i64, asked: &[Asked], facts: &Facts) -> Result<(), Refusal> {
+    let mut links = facts.links.clone();
+    for (index, a) in asked.iter().enumerate() {
+        let invalid = |field, message| Refusal::Invalid {
+            index,
+            field,
+            message,
+        };
+        let comment = facts
+            .comments
+            .get(&a.comment_id)
+            .ok_or(Refusal::NotFound("comment"))?;
+        let cycle = facts
+            .cycles
+            .get(&comment.cycle_id)
+            .ok_or(Refusal::NotFound("review cycle"))?;
+        if !cycle.managed {
+            return Err(if comment.visible {
+                Refusal::Forbidden
+            } else {
+                Refusal::NotFound("comment")
+            });
+        }
+        if !takes_disposition(comment.state) {
+            if comment.author_id != viewer_id {
+                return Err(Refusal::NotFound("comment"));
+            }
+            return Err(invalid(
+                "commentId",
+                "a draft takes no disposition until it is submitted",
+            ));
+        }
+        if cycle.status == CycleStatus::Consolidated {
+            return Err(Refusal::Consolidated);
+        }
+        let cycle_links = links.entry(comment.cycle_id).or_default();
+        match a.decision.duplicate_of {
+            Some(target_id) => {
+                if target_id == comment.id {
+                    return Err(invalid(
+                        "duplicateOfId",
+                        "a comment cannot duplicate itself",
+                    ));
+                }
+                let same_cycle = facts.comments.get(&target_id).is_some_and(|t| {
+                    t.cycle_id == comment.cycle_id && t.state != CommentState::Draft
+                });
+                if !same_cycle {
+                    return Err(invalid(
+                        "duplicateOfId",
+                        "duplicateOfId must name another submitted comment of the same review cycle",
+                    ));
+                }
+                if forms_loop(cycle_links, comment.id, target_id) {
+                    return Err(invalid(
+                        "duplicateOfId",
+                        "duplicates would form a loop: that comment is already (through others) a duplicate of this one",
+                    ));
+                }
+                cycle_links.insert(comment.id, target_id);
+            }
+            None => {
+                cycle_links.remove(&comment.id);
+            }
+        }
+        if let Some(rev) = a.addressed_in {
+            let origin = facts.revisions.get(&comment.revision_id);
+            let later = facts.revisions.get(&rev);
+            let ok = matches!((origin, later), (Some(o), Some(l))
+                if l.module_id == o.module_id && l.number > o.number);
+            if !ok {
+                return Err(invalid(
+                    "addressedInRevisionId",
+                    "must name a later revision of the comment's module",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +307,122 @@ mod tests {
         assert!(!visible(CycleStatus::Open, false));
         assert!(visible(CycleStatus::Open, true));
         assert!(visible(CycleStatus::Closed, false));
+    }
+
+    fn facts() -> Facts {
+        let comment = |id, state| CommentFacts {
+            id,
+            cycle_id: 1,
+            revision_id: 10,
+            author_id: 7,
+            state,
+            visible: true,
+        };
+        let mut f = Facts::default();
+        f.comments.insert(1, comment(1, CommentState::Submitted));
+        f.comments.insert(2, comment(2, CommentState::Submitted));
+        f.comments.insert(3, comment(3, CommentState::Draft));
+        f.cycles.insert(
+            1,
+            CycleFacts {
+                status: CycleStatus::Closed,
+                managed: true,
+            },
+        );
+        f.revisions.insert(
+            10,
+            RevisionFacts {
+                module_id: 5,
+                number: 1,
+            },
+        );
+        f.revisions.insert(
+            11,
+            RevisionFacts {
+                module_id: 5,
+                number: 2,
+            },
+        );
+        f
+    }
+
+    fn asked(comment_id: i64, duplicate_of: Option<i64>, addressed_in: Option<i64>) -> Asked {
+        let kind = if duplicate_of.is_some() {
+            DispositionKind::Duplicate
+        } else {
+            DispositionKind::Accepted
+        };
+        Asked {
+            comment_id,
+            decision: Decision {
+                kind,
+                rationale: Some("r".into()),
+                duplicate_of,
+            },
+            addressed_in,
+        }
+    }
+
+    #[test]
+    fn a_batch_is_planned_against_the_facts() {
+        let f = facts();
+        assert_eq!(plan(9, &[asked(1, None, Some(11))], &f), Ok(()));
+        assert_eq!(
+            plan(9, &[asked(4, None, None)], &f),
+            Err(Refusal::NotFound("comment"))
+        );
+        // A draft: not found for others, a clear error for its author.
+        assert_eq!(
+            plan(9, &[asked(3, None, None)], &f),
+            Err(Refusal::NotFound("comment"))
+        );
+        assert!(matches!(
+            plan(7, &[asked(3, None, None)], &f),
+            Err(Refusal::Invalid {
+                field: "commentId",
+                ..
+            })
+        ));
+        // A loop made inside one batch is found.
+        assert!(matches!(
+            plan(9, &[asked(1, Some(2), None), asked(2, Some(1), None)], &f),
+            Err(Refusal::Invalid {
+                index: 1,
+                field: "duplicateOfId",
+                ..
+            })
+        ));
+        // Only a later revision of the same module addresses a comment.
+        assert!(matches!(
+            plan(9, &[asked(1, None, Some(10))], &f),
+            Err(Refusal::Invalid {
+                field: "addressedInRevisionId",
+                ..
+            })
+        ));
+        let mut unmanaged = facts();
+        unmanaged.cycles.insert(
+            1,
+            CycleFacts {
+                status: CycleStatus::Closed,
+                managed: false,
+            },
+        );
+        assert_eq!(
+            plan(9, &[asked(1, None, None)], &unmanaged),
+            Err(Refusal::Forbidden)
+        );
+        let mut consolidated = facts();
+        consolidated.cycles.insert(
+            1,
+            CycleFacts {
+                status: CycleStatus::Consolidated,
+                managed: true,
+            },
+        );
+        assert_eq!(
+            plan(9, &[asked(1, None, None)], &consolidated),
+            Err(Refusal::Consolidated)
+        );
     }
 }

@@ -40,8 +40,8 @@ pub struct DispositionInput {
     pub addressed_in_revision_id: Option<i64>,
 }
 
-/// Set dispositions, all or nothing. `prefix` names the input in errors
-/// (`dispositions[3].` for the batch, empty for one).
+/// Set dispositions, all or nothing. `batch` names inputs in errors as
+/// `dispositions[3].field` (else `field`).
 #[tracing::instrument(skip_all, fields(count = inputs.len()))]
 pub async fn set_dispositions(
     state: &AppState,
@@ -49,6 +49,35 @@ pub async fn set_dispositions(
     inputs: &[DispositionInput],
     batch: bool,
 ) -> AppResult<Vec<CommentRow>> {
+    let field = |i: usize, f: &str| {
+        if batch {
+            format!("dispositions[{i}].{f}")
+        } else {
+            f.to_owned()
+        }
+    };
+    let asked = parse_batch(inputs, &field)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut c = tx.conn();
+    let loaded = load_facts(&mut c, user, &asked, now).await?;
+    rules::plan(user.id, &asked, &loaded.facts).map_err(|r| refused(r, &field))?;
+    let events = apply(&mut c, user, &asked, &loaded, now).await?;
+    for e in events {
+        tx.emit(e);
+    }
+    tx.commit().await?;
+    Ok(asked
+        .iter()
+        .filter_map(|a| loaded.comments.get(&a.comment_id).cloned())
+        .collect())
+}
+
+/// Each decision checked on its own, before the database is touched.
+fn parse_batch(
+    inputs: &[DispositionInput],
+    field: &impl Fn(usize, &str) -> String,
+) -> AppResult<Vec<rules::Asked>> {
     if inputs.is_empty() {
         return Err(AppError::validation(
             "dispositions",
@@ -64,134 +93,182 @@ pub async fn set_dispositions(
             ),
         ));
     }
-    let field = |i: usize, f: &str| {
-        if batch {
-            format!("dispositions[{i}].{f}")
-        } else {
-            f.to_owned()
-        }
-    };
-    let mut decisions = Vec::with_capacity(inputs.len());
+    let mut asked = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
-        let d = rules::check(
+        let decision = rules::check(
             input.kind,
             input.rationale.as_deref(),
             input.duplicate_of_id,
         )
         .map_err(|e| AppError::validation(field(i, e.field), e.message))?;
-        decisions.push(d);
+        asked.push(rules::Asked {
+            comment_id: input.comment_id,
+            decision,
+            addressed_in: input.addressed_in_revision_id,
+        });
     }
-    let ids: Vec<i64> = inputs.iter().map(|i| i.comment_id).collect();
     let mut seen = std::collections::HashSet::new();
-    if let Some(i) = ids.iter().position(|id| !seen.insert(*id)) {
+    if let Some(i) = asked.iter().position(|a| !seen.insert(a.comment_id)) {
         return Err(AppError::validation(
             field(i, "commentId"),
             "the same comment is named twice in one call",
         ));
     }
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let mut c = tx.conn();
-    let found: HashMap<i64, CommentRow> = comments_store::by_ids(&mut c, &ids)
+    Ok(asked)
+}
+
+/// The facts of a batch and the rows they came from.
+struct Loaded {
+    facts: rules::Facts,
+    comments: HashMap<i64, CommentRow>,
+    cycles: HashMap<i64, CycleRow>,
+    current: HashMap<i64, DispositionRow>,
+}
+
+/// Everything the rules look at, in a fixed number of queries (plus one lock
+/// and one read of duplicate links per cycle concerned, usually one).
+async fn load_facts(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    asked: &[rules::Asked],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Loaded> {
+    let decided: Vec<i64> = asked.iter().map(|a| a.comment_id).collect();
+    let mut named = decided.clone();
+    named.extend(asked.iter().filter_map(|a| a.decision.duplicate_of));
+    named.sort_unstable();
+    named.dedup();
+    let rows: HashMap<i64, CommentRow> = comments_store::by_ids(c, &named)
         .await?
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
     // Lock every cycle concerned, in one order, before reading what is decided:
     // concurrent decisions (and the consolidation) on a cycle serialize.
-    let mut cycle_ids: Vec<i64> = found.values().map(|r| r.cycle_id).collect();
+    let mut cycle_ids: Vec<i64> = decided
+        .iter()
+        .filter_map(|id| rows.get(id))
+        .map(|r| r.cycle_id)
+        .collect();
     cycle_ids.sort_unstable();
     cycle_ids.dedup();
-    let mut cycles: HashMap<i64, (CycleRow, i64)> = HashMap::new();
-    let mut links: HashMap<i64, HashMap<i64, i64>> = HashMap::new();
+    let mut facts = rules::Facts::default();
+    let mut cycles = HashMap::new();
     for id in cycle_ids {
-        let cycle = cycles_store::lock(&mut c, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("review cycle"))?;
-        let q = cycle.question_id;
-        let l = store::duplicate_links(&mut c, id).await?;
-        links.insert(id, l.into_iter().collect());
-        cycles.insert(id, (cycle, q));
+        let Some(cycle) = cycles_store::lock(c, id).await? else {
+            continue;
+        };
+        let managed = user.manages_question(cycle.question_id);
+        facts.cycles.insert(
+            id,
+            rules::CycleFacts {
+                status: cycle.period().status(now),
+                managed,
+            },
+        );
+        let links = store::duplicate_links(c, id).await?;
+        facts.links.insert(id, links.into_iter().collect());
+        cycles.insert(id, cycle);
     }
-    let current: HashMap<i64, DispositionRow> = store::dispositions_of(&mut c, &ids)
+    for r in rows.values() {
+        // Visibility matters only to tell FORBIDDEN from NOT_FOUND.
+        let visible = match cycles.get(&r.cycle_id) {
+            Some(cy) if !user.manages_question(cy.question_id) => {
+                let scope = super::comments::scope_of(c, user, cy, cy.question_id, now).await?;
+                super::comments::can_see(user, r, scope)
+            }
+            _ => true,
+        };
+        facts.comments.insert(
+            r.id,
+            rules::CommentFacts {
+                id: r.id,
+                cycle_id: r.cycle_id,
+                revision_id: r.revision_id,
+                author_id: r.author_id,
+                state: r.state,
+                visible,
+            },
+        );
+    }
+    let mut revision_ids: Vec<i64> = rows.values().map(|r| r.revision_id).collect();
+    revision_ids.extend(asked.iter().filter_map(|a| a.addressed_in));
+    revision_ids.sort_unstable();
+    revision_ids.dedup();
+    for r in modules_store::revisions_by_ids(c, &revision_ids).await? {
+        facts.revisions.insert(
+            r.id,
+            rules::RevisionFacts {
+                module_id: r.module_id,
+                number: r.number,
+            },
+        );
+    }
+    let current = store::dispositions_of(c, &decided)
         .await?
         .into_iter()
         .map(|d| (d.comment_id, d))
         .collect();
-    let mut out = Vec::with_capacity(inputs.len());
+    Ok(Loaded {
+        facts,
+        comments: rows,
+        cycles,
+        current,
+    })
+}
+
+fn refused(r: rules::Refusal, field: &impl Fn(usize, &str) -> String) -> AppError {
+    match r {
+        rules::Refusal::NotFound(what) => AppError::not_found(what),
+        rules::Refusal::Forbidden => AppError::forbidden(
+            "only the rapporteurs of this question and the secretariat may set dispositions",
+        ),
+        rules::Refusal::Consolidated => AppError::CycleClosed(
+            "the review cycle is consolidated: its dispositions are final".into(),
+        ),
+        rules::Refusal::Invalid {
+            index,
+            field: f,
+            message,
+        } => AppError::validation(field(index, f), message),
+    }
+}
+
+/// Store a planned batch: the revisions that address comments, and each
+/// decision that changes something, with its audit entry and live event.
+async fn apply(
+    c: &mut Conn<'_>,
+    user: &AuthUser,
+    asked: &[rules::Asked],
+    loaded: &Loaded,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<Event>> {
     let mut events = Vec::new();
-    for (i, (input, decision)) in inputs.iter().zip(decisions).enumerate() {
-        let comment = found
-            .get(&input.comment_id)
-            .ok_or_else(|| AppError::not_found("comment"))?;
-        let Some((cycle, question)) = cycles.get(&comment.cycle_id) else {
-            return Err(AppError::not_found("review cycle"));
+    for a in asked {
+        let (Some(comment), Some(cycle)) = (
+            loaded.comments.get(&a.comment_id),
+            loaded
+                .comments
+                .get(&a.comment_id)
+                .and_then(|r| loaded.cycles.get(&r.cycle_id)),
+        ) else {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "a planned disposition lost its comment"
+            )));
         };
-        let status = cycle.period().status(now);
-        if !user.manages_question(*question) {
-            let scope = super::comments::scope_of(&mut c, user, cycle, *question, now).await?;
-            return Err(if super::comments::can_see(user, comment, scope) {
-                AppError::forbidden(
-                    "only the rapporteurs of this question and the secretariat may set dispositions",
-                )
-            } else {
-                AppError::not_found("comment")
-            });
-        }
-        let state_now = comment.state;
-        if !rules::takes_disposition(state_now) {
-            if comment.author_id != user.id {
-                return Err(AppError::not_found("comment"));
+        if let Some(rev) = a.addressed_in {
+            let done = store::addressed_in(c, &[comment.id]).await?;
+            if !done.iter().any(|(_, r)| *r == rev) {
+                store::insert_addressed(c, rev, &[comment.id]).await?;
             }
-            return Err(AppError::validation(
-                field(i, "commentId"),
-                "a draft takes no disposition until it is submitted",
-            ));
         }
-        if status == CycleStatus::Consolidated {
-            return Err(AppError::CycleClosed(
-                "the review cycle is consolidated: its dispositions are final".into(),
-            ));
-        }
-        let cycle_links = links.entry(cycle.id).or_default();
-        if let Some(target_id) = decision.duplicate_of {
-            let dup_field = field(i, "duplicateOfId");
-            if target_id == comment.id {
-                return Err(AppError::validation(
-                    &dup_field,
-                    "a comment cannot duplicate itself",
-                ));
-            }
-            let target = comments_store::by_id(&mut c, target_id).await?;
-            let same_cycle = target
-                .as_ref()
-                .is_some_and(|t| t.cycle_id == comment.cycle_id && t.state != CommentState::Draft);
-            if !same_cycle {
-                return Err(AppError::validation(
-                    &dup_field,
-                    "duplicateOfId must name another submitted comment of the same review cycle",
-                ));
-            }
-            if rules::forms_loop(cycle_links, comment.id, target_id) {
-                return Err(AppError::validation(
-                    &dup_field,
-                    "duplicates would form a loop: that comment is already (through others) a duplicate of this one",
-                ));
-            }
-            cycle_links.insert(comment.id, target_id);
-        } else {
-            cycle_links.remove(&comment.id);
-        }
-        if let Some(rev) = input.addressed_in_revision_id {
-            address(&mut c, comment, rev, &field(i, "addressedInRevisionId")).await?;
-        }
-        let before = current.get(&comment.id);
+        let before = loaded.current.get(&comment.id);
         let after = DispositionRow {
             comment_id: comment.id,
             cycle_id: comment.cycle_id,
-            kind: decision.kind,
-            rationale: decision.rationale,
-            duplicate_of_id: decision.duplicate_of,
+            kind: a.decision.kind,
+            rationale: a.decision.rationale.clone(),
+            duplicate_of_id: a.decision.duplicate_of,
             decided_by: user.id,
             decided_at: now,
         };
@@ -200,67 +277,32 @@ pub async fn set_dispositions(
                 && b.rationale == after.rationale
                 && b.duplicate_of_id == after.duplicate_of_id
         });
-        if !unchanged {
-            store::save(&mut c, before, &after).await?;
-            let summary = format!(
-                "disposition of comment {} set to {}",
-                comment.number.unwrap_or_default(),
-                after.kind
-            );
-            audit::record(
-                &mut c,
-                Actor::User(user),
-                Change::new(
-                    AuditAction::DispositionSet,
-                    NodeKind::Comment,
-                    comment.id,
-                    summary,
-                )
-                .in_question(*question),
-                now,
-            )
-            .await?;
-            events.push(Event::comment(
-                EventKind::DispositionSet,
-                cycle.module_id,
-                cycle.id,
-                comment.id,
-                now,
-            ));
+        if unchanged {
+            continue;
         }
-        out.push(comment.clone());
+        store::save(c, before, &after).await?;
+        let summary = format!(
+            "disposition of comment {} set to {}",
+            comment.number.unwrap_or_default(),
+            after.kind
+        );
+        let change = Change::new(
+            AuditAction::DispositionSet,
+            NodeKind::Comment,
+            comment.id,
+            summary,
+        )
+        .in_question(cycle.question_id);
+        audit::record(c, Actor::User(user), change, now).await?;
+        events.push(Event::comment(
+            EventKind::DispositionSet,
+            cycle.module_id,
+            cycle.id,
+            comment.id,
+            now,
+        ));
     }
-    for e in events {
-        tx.emit(e);
-    }
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// Record that a later revision of the comment's module addresses it.
-async fn address(
-    c: &mut Conn<'_>,
-    comment: &CommentRow,
-    revision_id: i64,
-    field: &str,
-) -> AppResult<()> {
-    let origin = modules_store::revision_by_id(c, comment.revision_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("revision"))?;
-    let later = modules_store::revision_by_id(c, revision_id).await?;
-    match later {
-        Some(r) if r.module_id == origin.module_id && r.number > origin.number => {
-            let done = store::addressed_in(c, &[comment.id]).await?;
-            if !done.iter().any(|(_, rev)| *rev == r.id) {
-                store::insert_addressed(c, r.id, &[comment.id]).await?;
-            }
-            Ok(())
-        }
-        _ => Err(AppError::validation(
-            field,
-            "must name a later revision of the comment's module",
-        )),
-    }
+    Ok(events)
 }
 
 /// Mark a closed cycle consolidated: every submitted comment has a disposition.

@@ -4,14 +4,12 @@
 //! URL names; [`Conn`] is a borrowed connection of either kind, and the
 //! [`run!`](crate::run) macro expands the same `sqlx` body once per driver,
 //! so both are compiled with their native types (bool, timestamps).
-//! Dialect-specific SQL lives in [`dialect`].
 
 pub mod accounts;
 pub mod audit;
 pub mod comments;
 pub mod consolidation;
 pub mod cycles;
-pub mod dialect;
 pub mod idempotency;
 pub mod lock;
 pub mod modules;

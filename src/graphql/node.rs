@@ -60,15 +60,15 @@ pub enum Node {
 /// The most ids one `nodes` call takes.
 pub const MAX_NODES: usize = 100;
 
-async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> {
+/// Errors keep their code (a database that does not answer is UNAVAILABLE
+/// here as on every other read path).
+async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> Result<Option<Node>> {
     let loaders = ctx.loaders()?;
-    let map_err = |e: std::sync::Arc<AppError>| AppError::internal(anyhow::anyhow!("{e}"));
     Ok(match gid.kind {
         NodeKind::Organization => loaders
             .organizations
             .load_one(gid.id)
-            .await
-            .map_err(map_err)?
+            .await?
             .map(|r| Node::Organization(Organization(r))),
         NodeKind::User => {
             // The directory is the secretariat's (as `users` is): anyone else
@@ -80,52 +80,40 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> 
             loaders
                 .users
                 .load_one(gid.id)
-                .await
-                .map_err(map_err)?
+                .await?
                 .map(|r| Node::User(User::new(r)))
         }
         NodeKind::Question => loaders
             .questions
             .load_one(gid.id)
-            .await
-            .map_err(map_err)?
+            .await?
             .map(|r| Node::Question(Question(r))),
         NodeKind::Kit => loaders
             .kits
             .load_one(gid.id)
-            .await
-            .map_err(map_err)?
+            .await?
             .map(|r| Node::Kit(Kit(r))),
         NodeKind::Module => loaders
             .modules
             .load_one(gid.id)
-            .await
-            .map_err(map_err)?
+            .await?
             .map(|r| Node::Module(Module(r))),
         NodeKind::Revision => loaders
             .revisions
             .load_one(gid.id)
-            .await
-            .map_err(map_err)?
+            .await?
             .map(|r| Node::Revision(Revision(r))),
         NodeKind::ReviewCycle => loaders
             .cycles
             .load_one(gid.id)
-            .await
-            .map_err(map_err)?
+            .await?
             .map(|r| Node::ReviewCycle(ReviewCycle(r))),
-        NodeKind::Comment => match loaders.comments.load_one(gid.id).await.map_err(map_err)? {
-            Some(row) => visible_comment(ctx, row)
-                .await
-                .map_err(gql_err)?
-                .map(Node::Comment),
+        NodeKind::Comment => match loaders.comments.load_one(gid.id).await? {
+            Some(row) => visible_comment(ctx, row).await?.map(Node::Comment),
             None => None,
         },
-        NodeKind::Reply => match loaders.replies.load_one(gid.id).await.map_err(map_err)? {
-            Some(row) => visible_reply(ctx, row)
-                .await
-                .map_err(gql_err)?
-                .map(Node::Reply),
+        NodeKind::Reply => match loaders.replies.load_one(gid.id).await? {
+            Some(row) => visible_reply(ctx, row).await?.map(Node::Reply),
             None => None,
         },
         NodeKind::Notification => {
@@ -134,8 +122,7 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> 
             loaders
                 .notifications
                 .load_one(gid.id)
-                .await
-                .map_err(map_err)?
+                .await?
                 .filter(|n| n.user_id == user.id)
                 .map(|n| Node::Notification(super::notifications::Notification(n)))
         }
@@ -144,16 +131,11 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> 
             loaders
                 .audit_events
                 .load_one(gid.id)
-                .await
-                .map_err(map_err)?
+                .await?
                 .filter(|row| super::audit::may_read(user, row))
                 .map(|row| Node::AuditEvent(super::audit::AuditEvent(row)))
         }
     })
-}
-
-fn gql_err(e: async_graphql::Error) -> AppError {
-    AppError::internal(anyhow::anyhow!("{}", e.message))
 }
 
 fn parse(id: &ID) -> AppResult<GlobalId> {
@@ -173,7 +155,7 @@ impl NodeQuery {
         #[graphql(desc = "A global id.")] id: ID,
     ) -> Result<Option<Node>> {
         ctx.user()?;
-        Ok(load_node(ctx, parse(&id)?).await?)
+        load_node(ctx, parse(&id)?).await
     }
 
     /// Fetch up to 100 objects by global id, in the order asked; null for each one that

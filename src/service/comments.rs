@@ -45,7 +45,7 @@ pub struct TextInput {
     pub language: Option<String>,
 }
 
-fn check_text(t: &TextInput) -> AppResult<CommentText> {
+pub(crate) fn check_text(t: &TextInput) -> AppResult<CommentText> {
     let body = rules::body(&t.body, "body").map_err(|e| AppError::validation("body", e.0))?;
     let proposed_change = t
         .proposed_change
@@ -442,9 +442,9 @@ pub async fn submit_new(
     key: Option<&IdempotencyKey>,
 ) -> AppResult<CommentRow> {
     // Validate before taking the write lock.
-    check_text(text)?;
+    let text = check_text(text)?;
     let now = state.clock.now();
-    let key = Use::new(key, "submitComment", &(cycle_id, anchor, text));
+    let key = Use::new(key, "submitComment", &(cycle_id, anchor, &text));
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
     if let Claim::Replay(ids) = idempotency::claim(&mut c, user.id, key.as_ref(), now).await? {
@@ -457,7 +457,7 @@ pub async fn submit_new(
     if !matches!(w, Window::OnTime | Window::Late) {
         return Err(closed(w));
     }
-    let row = submit_in(&mut c, user, &cycle, anchor, text, w, now).await?;
+    let row = submit_in(&mut c, user, &cycle, anchor, &text, w, now).await?;
     record(&mut c, user, &row, AuditAction::CommentSubmitted, now).await?;
     idempotency::settle(&mut c, user.id, key.as_ref(), &[row.id]).await?;
     tx.emit(event(EventKind::CommentSubmitted, &cycle, &row, now));
@@ -465,18 +465,18 @@ pub async fn submit_new(
     Ok(row)
 }
 
-/// Submit a new comment inside the caller's transaction, in a window (`w`)
-/// the caller has checked: it takes the cycle's next number.
+/// Submit a new comment inside the caller's transaction, with its text
+/// checked ([`check_text`]) and in a window (`w`) the caller has checked: it
+/// takes the cycle's next number.
 pub(crate) async fn submit_in(
     c: &mut Conn<'_>,
     user: &AuthUser,
     cycle: &CycleRow,
     anchor: &AnchorInput,
-    text: &TextInput,
+    text: &CommentText,
     w: Window,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<CommentRow> {
-    let text = check_text(text)?;
     // The anchor is checked before the number is taken: the cycle row stays
     // locked from there to the commit.
     let placed = resolve_anchor(c, cycle.revision_id, anchor).await?;
@@ -490,7 +490,7 @@ pub(crate) async fn submit_in(
             organization_id: user.organization_id,
             anchor: &placed.anchor,
             doc_order: placed.doc_order,
-            text: &text,
+            text,
         },
         store::Start::Submitted {
             number,

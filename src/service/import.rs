@@ -15,7 +15,7 @@ use std::io::Cursor;
 
 use sha2::{Digest, Sha256};
 
-use super::comments::{closed, cycle_of, submit_in, window, AnchorInput, TextInput};
+use super::comments::{check_text, closed, cycle_of, submit_in, window, AnchorInput, TextInput};
 use super::idempotency::{self, Claim, IdempotencyKey, Use};
 use super::table::{block_labels, clause_label, restore_formula, GENERAL};
 use super::workbook::{self, Bounds, Refusal};
@@ -476,7 +476,8 @@ pub async fn import(
     let checked = check_rows(&rows, &places, &labels)?;
     let mut out = Vec::with_capacity(checked.len());
     for row in &checked {
-        out.push(submit_in(&mut c, user, &cycle, &row.anchor, &row.text, w, now).await?);
+        let text = check_text(&row.text)?;
+        out.push(submit_in(&mut c, user, &cycle, &row.anchor, &text, w, now).await?);
     }
     for r in &out {
         super::comments::record(&mut c, user, r, AuditAction::CommentSubmitted, now).await?;

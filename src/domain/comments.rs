@@ -2,7 +2,6 @@
 //! position selectors), document order, and who may see what.
 
 use super::accounts::Invalid;
-use super::cycle::{CycleStatus, Visibility};
 
 string_enum!(
     /// The ISO comment template's type of comment.
@@ -245,51 +244,7 @@ pub fn document_order(
     (part(section) << 42) | (part(block) << 21) | part(quote_start)
 }
 
-/// How much of a cycle's submitted comments one viewer may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Every submitted comment (and the viewer's own drafts).
-    All,
-    /// Only the viewer's organization's submitted comments (and own drafts).
-    OwnOrganization,
-}
-
-/// Rapporteurs of the question and the secretariat see everything; in an OPEN
-/// cycle everyone does; in a SEALED one members see their own organization's
-/// comments until the cycle closes, or, for an organization granted late
-/// submission (`in_late_window`), until its grant ends: it may still submit,
-/// so it must not read the others' comments first.
-pub fn scope(
-    visibility: Visibility,
-    status: CycleStatus,
-    manages: bool,
-    in_late_window: bool,
-) -> Scope {
-    if manages || visibility == Visibility::Open {
-        Scope::All
-    } else if in_late_window {
-        Scope::OwnOrganization
-    } else if matches!(status, CycleStatus::Closed | CycleStatus::Consolidated) {
-        Scope::All
-    } else {
-        Scope::OwnOrganization
-    }
-}
-
-/// May this viewer see this comment?
-pub fn visible(
-    scope: Scope,
-    state: CommentState,
-    viewer_id: i64,
-    viewer_org: i64,
-    author_id: i64,
-    comment_org: i64,
-) -> bool {
-    match state {
-        CommentState::Draft => author_id == viewer_id,
-        _ => scope == Scope::All || comment_org == viewer_org,
-    }
-}
+pub use super::visibility::{scope, visible, Scope};
 
 #[cfg(test)]
 mod tests {
@@ -353,7 +308,7 @@ mod tests {
 
     #[test]
     fn sealed_cycles_hide_other_organizations_until_the_close() {
-        use CycleStatus::*;
+        use crate::domain::cycle::{CycleStatus::*, Visibility};
         assert_eq!(
             scope(Visibility::Sealed, Open, false, false),
             Scope::OwnOrganization

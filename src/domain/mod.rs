@@ -51,3 +51,4 @@ pub mod notifications;
 pub mod page;
 pub mod search;
 pub mod throttle;
+pub mod visibility;

@@ -21,10 +21,9 @@ use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules::{self as modules_store, ModuleRow, RevisionRow};
 use crate::db::EVENTS_CHANNEL;
 use crate::domain::cycle::CycleStatus;
-use crate::domain::disposition;
 use crate::domain::events::{decode_batch, Event, EventKind};
+use crate::domain::visibility;
 use crate::error::AppResult;
-use crate::service::comments::{can_see, scope_for};
 use crate::state::AppState;
 
 /// How often the clock is checked for cycles opening or closing.
@@ -74,11 +73,19 @@ impl Delivered {
                     .iter()
                     .find(|(org, _)| *org == user.organization_id)
                     .map(|(_, until)| *until);
-                if !can_see(user, comment, scope_for(user, cycle, q, late, now)) {
-                    return false;
-                }
-                kind != EventKind::DispositionSet
-                    || disposition::visible(cycle.period().status(now), user.manages_question(q))
+                let manages = user.manages_question(q);
+                let scope =
+                    visibility::cycle_scope(cycle.visibility, &cycle.period(), manages, late, now);
+                let seen = visibility::visible(
+                    scope,
+                    comment.state,
+                    user.id,
+                    user.organization_id,
+                    comment.author_id,
+                    comment.organization_id,
+                );
+                seen && (kind != EventKind::DispositionSet
+                    || visibility::dispositions_visible(cycle.period().status(now), manages))
             }
         }
     }
@@ -309,7 +316,7 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
         .into_iter()
         .collect();
     let mut late_grants: HashMap<i64, Vec<(i64, DateTime<Utc>)>> = HashMap::new();
-    // Grants matter only in SEALED cycles (see `service::comments::scope_for`).
+    // Grants matter only in SEALED cycles (see `domain::visibility`).
     let sealed: Vec<i64> = cycles
         .values()
         .filter(|cy| cy.visibility == crate::domain::cycle::Visibility::Sealed)

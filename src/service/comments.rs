@@ -21,9 +21,10 @@ use crate::domain::comments::{
     self as rules, Anchor, AnchorKind, CommentState, CommentType, Quote, QuoteSelector, ReplyState,
     Scope,
 };
-use crate::domain::cycle::{self, CycleStatus, Visibility, Window};
+use crate::domain::cycle::{self, CycleStatus, Window};
 use crate::domain::events::{Event, EventKind};
 use crate::domain::ids::NodeKind;
+use crate::domain::visibility;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -193,13 +194,12 @@ pub fn scope_for(
     own_late_until: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Scope {
-    let vis = cycle.visibility;
-    let period = cycle.period();
-    rules::scope(
-        vis,
-        period.status(now),
+    visibility::cycle_scope(
+        cycle.visibility,
+        &cycle.period(),
         user.manages_question(question_id),
-        cycle::window(&period, own_late_until, now) == Window::Late,
+        own_late_until,
+        now,
     )
 }
 
@@ -212,9 +212,11 @@ fn grant_may_matter(
     question_id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> bool {
-    cycle.visibility == Visibility::Sealed
-        && cycle.period().status(now) == CycleStatus::Closed
-        && !user.manages_question(question_id)
+    visibility::grant_may_matter(
+        cycle.visibility,
+        cycle.period().status(now),
+        user.manages_question(question_id),
+    )
 }
 
 /// The late grants of `org` among these cycles, by cycle.

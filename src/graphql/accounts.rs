@@ -3,18 +3,17 @@
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
 use super::loaders::required;
 use super::maybe;
 use super::node::{decode_id, ids};
 use super::questions::Question;
-use crate::db::accounts::{
-    self as store, OrganizationFilter, OrganizationRow, UserFilter, UserRow,
-};
 use crate::domain::accounts as domain;
 use crate::domain::ids::NodeKind;
 use crate::error::AppError;
+use crate::service::queries::accounts as queries;
+use crate::service::records::{OrganizationFilter, OrganizationRow, UserFilter, UserRow};
 use crate::service::{accounts as service, Actor};
 
 /// What kind of body an organization is.
@@ -159,13 +158,13 @@ impl User {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<super::connection::Conn<super::notifications::Notification>> {
         self.require_self(ctx)?;
-        super::notifications::list(ctx, self.row.id, unread, first, after).await
+        super::notifications::list(ctx, unread, PageArgs::forward(first, after)).await
     }
 
     /// How many of your notifications are unread. FORBIDDEN on any other user.
     async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<i64> {
         self.require_self(ctx)?;
-        super::notifications::unread_count(ctx, self.row.id).await
+        super::notifications::unread_count(ctx).await
     }
     /// E-mail address (the sign-in name); visible to the user and the secretariat only.
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
@@ -260,28 +259,20 @@ impl AccountsQuery {
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Organization>> {
         ctx.user()?;
-        let page = connection::page(first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let f = OrganizationFilter {
             kind: f.kind.map(Into::into),
             region: f.region.map(Into::into),
         };
-        let mut pooled = ctx.state()?.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list_organizations(&mut c, &f, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count_organizations(&mut c, &f).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        let state = ctx.state()?;
+        connection::query(
+            ctx,
+            PageArgs::new(first, after, last, before),
+            |page, total| async move { queries::organizations(state, &f, &page, total).await },
             |r| (r.id, r.id),
             Organization,
-        ))
+        )
+        .await
     }
 
     /// One organization by its short name (case-insensitive).
@@ -291,9 +282,8 @@ impl AccountsQuery {
         #[graphql(desc = "Short name, e.g. `UNEP` (case-insensitive).")] short_name: String,
     ) -> Result<Option<Organization>> {
         ctx.user()?;
-        let mut pooled = ctx.state()?.db.read().await?;
         Ok(
-            store::organization_by_short_name(&mut pooled.conn(), short_name.trim())
+            queries::organization_by_short_name(ctx.state()?, short_name.trim())
                 .await?
                 .map(Organization),
         )
@@ -310,32 +300,28 @@ impl AccountsQuery {
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<User>> {
-        ctx.user()?.require_secretariat()?;
-        let page = connection::page(first, after, last, before)?;
-        let f = filter.unwrap_or_default();
-        let f = UserFilter {
-            organization_id: f
-                .organization_id
-                .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
-                .transpose()?,
-            active: f.active,
-        };
-        let mut pooled = ctx.state()?.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list_users(&mut c, &f, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count_users(&mut c, &f).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        let viewer = ctx.user()?;
+        viewer.require_secretariat()?;
+        let args = PageArgs::new(first, after, last, before);
+        let state = ctx.state()?;
+        connection::query(
+            ctx,
+            args,
+            |page, total| async move {
+                let f = filter.unwrap_or_default();
+                let f = UserFilter {
+                    organization_id: f
+                        .organization_id
+                        .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
+                        .transpose()?,
+                    active: f.active,
+                };
+                queries::users(state, viewer, &f, &page, total).await
+            },
             |r| (r.id, r.id),
             User::new,
-        ))
+        )
+        .await
     }
 }
 

@@ -5,16 +5,15 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
 use super::accounts::{Organization, User};
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
 use super::node::{decode_id, ids};
-use crate::auth::AuthUser;
-use crate::db::audit::{self as store, AuditFilter, AuditRow};
-use crate::domain::accounts::Role;
-use crate::domain::audit as audit_rules;
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::{GlobalId, NodeKind};
+use crate::domain::page::PageOf;
 use crate::error::AppError;
+use crate::service::queries::audit::{self as queries, AuditReader};
+use crate::service::records::AuditRow;
 
 /// One recorded change: who did what to which object, when, from which request.
 pub struct AuditEvent(pub AuditRow);
@@ -100,38 +99,6 @@ pub struct AuditLogFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// The questions whose events `user` may read: `None` for all (secretariat).
-pub fn readable_questions(user: &AuthUser) -> Result<Option<Vec<i64>>, AppError> {
-    if user.is_secretariat() {
-        return Ok(None);
-    }
-    if user.roles.contains(Role::Rapporteur) && !user.rapporteur_of.is_empty() {
-        return Ok(Some(user.rapporteur_of.clone()));
-    }
-    Err(AppError::forbidden(
-        "the audit log is for the secretariat and the rapporteurs of a question",
-    ))
-}
-
-/// Whose draft events `user` may read: `None` for all (secretariat), else only their own.
-pub fn readable_drafts(user: &AuthUser) -> Option<i64> {
-    (!user.is_secretariat()).then_some(user.id)
-}
-
-/// May `user` read this event? The rules of [`readable_questions`] and
-/// [`readable_drafts`], which `auditLog` applies in SQL.
-pub fn may_read(user: &AuthUser, row: &AuditRow) -> bool {
-    let in_scope = match readable_questions(user) {
-        Ok(None) => true,
-        Ok(Some(qs)) => row.question_id.is_some_and(|q| qs.contains(&q)),
-        Err(_) => false,
-    };
-    in_scope
-        && readable_drafts(user).is_none_or(|reader| {
-            audit_rules::draft_rule_allows(reader, row.action, &row.summary, row.actor_id)
-        })
-}
-
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -151,7 +118,7 @@ impl AuditQuery {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<AuditEvent>> {
         let user = ctx.user()?;
-        let questions = readable_questions(user)?;
+        let reader = AuditReader::of(user)?;
         let f = filter.unwrap_or_default();
         let entity = f
             .entity_id
@@ -161,54 +128,36 @@ impl AuditQuery {
                     .map_err(|_| AppError::validation("filter.entityId", "not a valid id"))
             })
             .transpose()?;
-        let page = connection::page(first, after, None, None)?;
-        // An action that does not exist matches no event.
-        let action = match f.action.as_deref().map(str::parse::<AuditAction>) {
-            Some(Err(_)) => {
-                return Ok(connection::build(
-                    Vec::new(),
-                    false,
-                    &page,
-                    0,
-                    |r: &AuditRow| (r.id, r.id),
-                    AuditEvent,
-                ))
-            }
-            Some(Ok(a)) => Some(a),
-            None => None,
-        };
-        let filter = AuditFilter {
-            questions,
-            drafts_of: readable_drafts(user),
-            question_id: f
-                .question_id
-                .map(|id| decode_id("filter.questionId", &id, NodeKind::Question))
-                .transpose()?,
-            actor_id: f
-                .actor_id
-                .map(|id| decode_id("filter.actorId", &id, NodeKind::User))
-                .transpose()?,
-            action,
-            entity,
-            since: f.since,
-            until: f.until,
-        };
         let state = ctx.state()?;
-        let mut pooled = state.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list(&mut c, &filter, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count(&mut c, &filter).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        connection::query(
+            ctx,
+            PageArgs::forward(first, after),
+            |page, total| async move {
+                // An action that does not exist matches no event.
+                let action = match f.action.as_deref().map(str::parse::<AuditAction>) {
+                    Some(Err(_)) => return Ok(PageOf::empty()),
+                    Some(Ok(a)) => Some(a),
+                    None => None,
+                };
+                let q = queries::AuditQuery {
+                    question_id: f
+                        .question_id
+                        .map(|id| decode_id("filter.questionId", &id, NodeKind::Question))
+                        .transpose()?,
+                    actor_id: f
+                        .actor_id
+                        .map(|id| decode_id("filter.actorId", &id, NodeKind::User))
+                        .transpose()?,
+                    action,
+                    entity,
+                    since: f.since,
+                    until: f.until,
+                };
+                reader.list(state, q, &page, total).await
+            },
             |r| (r.id, r.id),
             AuditEvent,
-        ))
+        )
+        .await
     }
 }

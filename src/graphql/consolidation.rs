@@ -4,24 +4,21 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID
 use chrono::{DateTime, Utc};
 
 use super::accounts::{Organization, User};
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
 use super::loaders::required;
 use super::modules::{Block, Content, Revision, Section};
 use super::node::{decode_id, ids};
 use super::review::{visible_comment, Comment, CycleIdInput, ReviewCycle, ReviewCyclePayload};
-use crate::db::comments::CommentRow;
-use crate::db::consolidation::{
-    self as store, CarriedFilter, CarriedRow, ChangeRow, DispositionRow,
-};
-use crate::db::cycles::CycleRow;
-use crate::db::modules::RevisionRow;
 use crate::domain::disposition as rules;
 use crate::domain::ids::NodeKind;
-use crate::domain::page::Page;
 use crate::error::AppError;
 use crate::service::consolidation::{self as service, DispositionInput};
-use crate::service::table::{Table, TableRow};
+use crate::service::queries::consolidation as queries;
+use crate::service::records::{
+    CarriedFilter, CarriedRow, ChangeRow, CommentRow, CycleRow, DispositionRow, RevisionRow,
+};
+use crate::service::table::TableRow;
 
 /// The decision on a comment.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -79,12 +76,8 @@ pub async fn disposition_of(
 async fn may_see_dispositions(ctx: &Context<'_>, cycle_id: i64) -> Result<bool> {
     let loaders = ctx.loaders()?;
     let cycle = required(&loaders.cycles, cycle_id, "comment's cycle").await?;
-    let question = cycle.question_id;
     let now = ctx.state()?.clock.now();
-    Ok(rules::visible(
-        cycle.period().status(now),
-        ctx.user()?.manages_question(question),
-    ))
+    Ok(service::dispositions_visible(ctx.user()?, &cycle, now))
 }
 
 /// The revisions that addressed a comment, oldest first.
@@ -340,52 +333,37 @@ pub struct CarriedCommentFilter {
     pub disposition: Option<DispositionKind>,
 }
 
-type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
-
 /// `revision.carriedComments`: comments of earlier revisions the viewer may see, in this revision's document order.
 pub async fn carried_comments(
     ctx: &Context<'_>,
     revision: &RevisionRow,
     filter: Option<CarriedCommentFilter>,
-    (first, after, last, before): PageArgs,
+    args: PageArgs,
 ) -> Result<Conn<CarriedComment>> {
     let user = ctx.user()?;
-    let page = connection::page(first, after, last, before)?;
     let state = ctx.state()?;
-    let now = state.clock.now();
     let f = filter.unwrap_or_default();
-    let cycles: Vec<CycleRow> = ctx
-        .loaders()?
-        .cycles_of_module
-        .load_one(revision.module_id)
-        .await?
-        .unwrap_or_default();
-    let mut pooled = state.db.read().await?;
-    let mut c = pooled.conn();
-    let visible = if f.disposition.is_some() {
-        // Filtering by a disposition the viewer may not see yet would reveal it.
-        crate::service::consolidation::visible_with_dispositions(&mut c, user, &cycles, now).await?
-    } else {
-        crate::service::comments::visible_in(&mut c, user, &cycles, now).await?
-    };
     let filter = CarriedFilter {
         status: f.status.map(Into::into),
         disposition: f.disposition.map(Into::into),
     };
-    let (rows, more) = store::carried_list(&mut c, revision.id, &visible, &filter, &page).await?;
-    let total = if connection::wants_total(ctx) {
-        store::carried_count(&mut c, revision.id, &visible, &filter).await?
-    } else {
-        0
-    };
-    Ok(connection::build(
-        rows,
-        more,
-        &page,
-        total,
+    connection::query(
+        ctx,
+        args,
+        |page, total| async move {
+            let cycles: Vec<CycleRow> = ctx
+                .loaders()?
+                .cycles_of_module
+                .load_one(revision.module_id)
+                .await?
+                .unwrap_or_default();
+            let rows = queries::carried(state, user, revision.id, &cycles, &filter, &page, total);
+            Ok::<_, async_graphql::Error>(rows.await?)
+        },
         |r| (r.doc_order, r.comment_id),
         CarriedComment,
-    ))
+    )
+    .await
 }
 
 /// How many comments have one disposition.
@@ -557,28 +535,18 @@ impl ConsolidatedRow {
 pub async fn consolidated_table(
     ctx: &Context<'_>,
     cycle: &CycleRow,
-    (first, after, last, before): PageArgs,
+    args: PageArgs,
 ) -> Result<Conn<ConsolidatedRow>> {
     let user = ctx.user()?;
-    let page: Page = connection::page(first, after, last, before)?;
     let state = ctx.state()?;
-    let table = Table::open(state, user, cycle.id).await?;
-    let mut pooled = state.db.read().await?;
-    let mut c = pooled.conn();
-    let (rows, more) = table.page(&mut c, &page).await?;
-    let total = if connection::wants_total(ctx) {
-        table.count(&mut c).await?
-    } else {
-        0
-    };
-    Ok(connection::build(
-        rows,
-        more,
-        &page,
-        total,
+    connection::query(
+        ctx,
+        args,
+        |page, total| async move { queries::table(state, user, cycle.id, &page, total).await },
         |r| r.key,
         ConsolidatedRow,
-    ))
+    )
+    .await
 }
 
 /// One decision.

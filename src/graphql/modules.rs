@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID
 use chrono::{DateTime, Utc};
 
 use super::accounts::User;
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
 use super::loaders::required;
 use super::node::{decode_id, ids};
@@ -14,12 +14,14 @@ use super::questions::Question;
 use super::review::{
     comment_list, Comment, CommentFilterInput, CommentOrderBy, ReviewCycle, SectionCommentCount,
 };
-use crate::db::modules::{self as store, BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
 use crate::domain::diff;
 use crate::domain::ids::NodeKind;
 use crate::domain::modules as rules;
 use crate::service::idempotency::IdempotencyKey;
 use crate::service::modules::RevisionInput;
+use crate::service::queries::comments as comment_queries;
+use crate::service::queries::modules as queries;
+use crate::service::records::{BlockRow, KitRow, ModuleRow, RevisionRow, SectionRow};
 use crate::service::{modules as service, Actor};
 
 /// Where a module stands.
@@ -235,26 +237,23 @@ impl Module {
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Revision>> {
         ctx.user()?;
-        let page = connection::page(first, after, last, before)?;
-        let mut pooled = ctx.state()?.db.read().await?;
-        let (rows, more) = store::list_revisions(&mut pooled.conn(), self.0.id, &page).await?;
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            self.0.revision_count,
+        let state = ctx.state()?;
+        connection::query(
+            ctx,
+            PageArgs::new(first, after, last, before),
+            |page, _| async move { queries::revisions(state, &self.0, &page).await },
             |r| (r.number, r.number),
             Revision,
-        ))
+        )
+        .await
     }
     /// The latest revision; null before the first.
     async fn current_revision(&self, ctx: &Context<'_>) -> Result<Option<Revision>> {
         if self.0.revision_count == 0 {
             return Ok(None);
         }
-        let mut pooled = ctx.state()?.db.read().await?;
         Ok(
-            store::revision_by_number(&mut pooled.conn(), self.0.id, self.0.revision_count)
+            queries::revision_by_number(ctx.state()?, self.0.id, self.0.revision_count)
                 .await?
                 .map(Revision),
         )
@@ -265,12 +264,9 @@ impl Module {
         ctx: &Context<'_>,
         #[graphql(desc = "Revision number (1, 2, ...).")] number: i64,
     ) -> Result<Option<Revision>> {
-        let mut pooled = ctx.state()?.db.read().await?;
-        Ok(
-            store::revision_by_number(&mut pooled.conn(), self.0.id, number)
-                .await?
-                .map(Revision),
-        )
+        Ok(queries::revision_by_number(ctx.state()?, self.0.id, number)
+            .await?
+            .map(Revision))
     }
     /// What changed between two revisions (either direction): sections and blocks
     /// aligned, with word-level changes inside changed blocks.
@@ -498,11 +494,11 @@ impl Revision {
             .collect();
         comment_list(
             ctx,
-            cycles,
+            &cycles,
             Some(self.0.id),
             filter,
             order_by,
-            (first, after, last, before),
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -522,8 +518,8 @@ impl Revision {
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<super::consolidation::CarriedComment>> {
-        super::consolidation::carried_comments(ctx, &self.0, filter, (first, after, last, before))
-            .await
+        let args = PageArgs::new(first, after, last, before);
+        super::consolidation::carried_comments(ctx, &self.0, filter, args).await
     }
     /// Submitted comments per section that the viewer may see (what a front end badges
     /// each section with); comments on the whole document have a null section.
@@ -545,16 +541,8 @@ impl Revision {
             .into_iter()
             .filter(|c| c.revision_id == self.0.id && only.is_none_or(|o| o == c.id))
             .collect();
-        let state = ctx.state()?;
-        let mut pooled = state.db.read().await?;
-        let mut c = pooled.conn();
-        let visible =
-            crate::service::comments::visible_in(&mut c, user, &cycles, state.clock.now()).await?;
-        let filter = crate::db::comments::CommentFilter {
-            revision_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let counts = crate::db::comments::count_by_section(&mut c, &visible, &filter).await?;
+        let counts =
+            comment_queries::counts_by_section(ctx.state()?, user, &cycles, self.0.id).await?;
         Ok(counts
             .into_iter()
             .map(|(section_anchor_id, count)| SectionCommentCount {

@@ -146,7 +146,7 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> AppResult<Option<Node>> 
                 .load_one(gid.id)
                 .await
                 .map_err(map_err)?
-                .filter(|row| super::audit::may_read(user, row))
+                .filter(|row| crate::service::queries::audit::may_read(user, row))
                 .map(|row| Node::AuditEvent(super::audit::AuditEvent(row)))
         }
     })

@@ -3,14 +3,15 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
 use super::loaders::required;
 use super::modules::{Module, Revision};
 use super::node::{decode_id, decode_ids, ids};
-use crate::db::notifications::{self as store, NotificationRow};
 use crate::domain::ids::NodeKind;
 use crate::service::notifications as service;
+use crate::service::queries::notifications as queries;
+use crate::service::records::NotificationRow;
 
 /// What a notification is about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -76,39 +77,26 @@ impl Notification {
     }
 }
 
-/// A page of your notifications, newest first.
+/// A page of the viewer's notifications, newest first.
 pub async fn list(
     ctx: &Context<'_>,
-    user_id: i64,
     unread: Option<bool>,
-    first: Option<i32>,
-    after: Option<String>,
+    args: PageArgs,
 ) -> Result<Conn<Notification>> {
-    let page = connection::page(first, after, None, None)?;
-    let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    let mut c = pooled.conn();
-    let (rows, more) = store::list(&mut c, user_id, unread, &page).await?;
-    let total = if connection::wants_total(ctx) {
-        store::count(&mut c, user_id, unread).await?
-    } else {
-        0
-    };
-    Ok(connection::build(
-        rows,
-        more,
-        &page,
-        total,
+    let (state, viewer) = (ctx.state()?, ctx.user()?);
+    connection::query(
+        ctx,
+        args,
+        |page, total| async move { queries::list(state, viewer, unread, &page, total).await },
         |r| (r.id, r.id),
         Notification,
-    ))
+    )
+    .await
 }
 
-/// How many of your notifications are unread.
-pub async fn unread_count(ctx: &Context<'_>, user_id: i64) -> Result<i64> {
-    let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    Ok(store::count(&mut pooled.conn(), user_id, Some(true)).await?)
+/// How many of the viewer's notifications are unread.
+pub async fn unread_count(ctx: &Context<'_>) -> Result<i64> {
+    Ok(queries::unread_count(ctx.state()?, ctx.user()?).await?)
 }
 
 /// Which notifications to mark read.
@@ -162,7 +150,7 @@ impl NotificationsMutation {
         let marked = service::mark_read(ctx.state()?, user, ids.as_deref()).await?;
         Ok(MarkNotificationsReadPayload {
             marked: marked as i64,
-            unread_count: unread_count(ctx, user.id).await?,
+            unread_count: unread_count(ctx).await?,
         })
     }
 
@@ -202,9 +190,5 @@ async fn set_following(
 
 /// Does the viewer follow this module?
 pub async fn follows(ctx: &Context<'_>, module_id: i64) -> Result<bool> {
-    let user = ctx.user()?;
-    let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    let found = store::followed_among(&mut pooled.conn(), user.id, &[module_id]).await?;
-    Ok(!found.is_empty())
+    Ok(queries::follows(ctx.state()?, ctx.user()?, module_id).await?)
 }

@@ -4,12 +4,13 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::accounts::User;
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
 use super::modules::Kit;
 use super::node::{decode_id, ids};
-use crate::db::accounts::{self as store, QuestionRow};
 use crate::domain::ids::NodeKind;
+use crate::service::queries::accounts as queries;
+use crate::service::records::QuestionRow;
 use crate::service::{accounts as service, Actor};
 
 /// A study question, e.g. 17-2/2 (study group 2).
@@ -85,23 +86,15 @@ impl QuestionsQuery {
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Question>> {
         ctx.user()?;
-        let page = connection::page(first, after, last, before)?;
-        let mut pooled = ctx.state()?.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list_questions(&mut c, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count_questions(&mut c).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        let state = ctx.state()?;
+        connection::query(
+            ctx,
+            PageArgs::new(first, after, last, before),
+            |page, total| async move { queries::questions(state, &page, total).await },
             |r| (r.id, r.id),
             Question,
-        ))
+        )
+        .await
     }
 
     /// One question by its code, e.g. `17-2/2`.
@@ -111,8 +104,7 @@ impl QuestionsQuery {
         #[graphql(desc = "Code, e.g. `17-2/2`.")] code: String,
     ) -> Result<Option<Question>> {
         ctx.user()?;
-        let mut pooled = ctx.state()?.db.read().await?;
-        Ok(store::question_by_code(&mut pooled.conn(), code.trim())
+        Ok(queries::question_by_code(ctx.state()?, code.trim())
             .await?
             .map(Question))
     }

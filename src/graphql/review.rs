@@ -1,22 +1,17 @@
 //! Review cycles, comments, edits and replies; the visibility rules hold on
 //! every path (lists, counts, node, threads).
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::accounts::{Organization, User};
-use super::connection::{self, Conn, KeyCursor, TotalCount};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
 use super::loaders::required;
 use super::maybe;
 use super::modules::{Module, Revision};
 use super::node::{decode_id, ids};
 use crate::auth::AuthUser;
-use crate::db::comments::{
-    self as store, CommentFilter, CommentOrder, CommentRow, EditRow, ReplyRow,
-};
-use crate::db::cycles::CycleRow;
 use crate::domain::comments as rules;
 use crate::domain::comments::ReplyState;
 use crate::domain::cycle::{self as cycle_rules, Window};
@@ -25,6 +20,10 @@ use crate::error::{AppError, AppResult};
 use crate::service::comments::{self as service, AnchorInput, CommentPatch, TextInput};
 use crate::service::cycles as cycle_service;
 use crate::service::idempotency::IdempotencyKey;
+use crate::service::queries::comments as queries;
+use crate::service::records::{
+    CommentFilter, CommentOrder, CommentRow, CycleRow, EditRow, ReplyRow,
+};
 
 /// Where a review cycle stands (it follows the clock: a cycle closes at `closesAt` exactly).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -186,11 +185,11 @@ impl ReviewCycle {
     ) -> Result<Conn<Comment>> {
         comment_list(
             ctx,
-            vec![self.0.clone()],
+            std::slice::from_ref(&self.0),
             None,
             filter,
             order_by,
-            (first, after, last, before),
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -215,7 +214,8 @@ impl ReviewCycle {
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<super::consolidation::ConsolidatedRow>> {
-        super::consolidation::consolidated_table(ctx, &self.0, (first, after, last, before)).await
+        let args = PageArgs::new(first, after, last, before);
+        super::consolidation::consolidated_table(ctx, &self.0, args).await
     }
     /// Whether the viewer may extend, close and grant late submissions.
     async fn viewer_can_manage(&self, ctx: &Context<'_>) -> Result<bool> {
@@ -256,51 +256,47 @@ pub struct CommentFilterInput {
     pub late: Option<bool>,
 }
 
-type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
+impl CommentFilterInput {
+    /// The filter as the list query takes it (`revision_id`: only that revision's comments).
+    fn decode(self, revision_id: Option<i64>) -> AppResult<CommentFilter> {
+        Ok(CommentFilter {
+            section_anchor: self.section_anchor_id,
+            comment_type: self.comment_type.map(Into::into),
+            organization_id: self
+                .organization_id
+                .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
+                .transpose()?,
+            state: self.state.map(Into::into),
+            late: self.late,
+            revision_id,
+            non_draft: false,
+        })
+    }
+}
 
 /// One page of the comments of `cycles` the viewer may see.
 pub async fn comment_list(
     ctx: &Context<'_>,
-    cycles: Vec<CycleRow>,
+    cycles: &[CycleRow],
     revision_id: Option<i64>,
     filter: Option<CommentFilterInput>,
     order_by: Option<CommentOrderBy>,
-    (first, after, last, before): PageArgs,
+    args: PageArgs,
 ) -> Result<Conn<Comment>> {
     let user = ctx.user()?;
-    let page = connection::page(first, after, last, before)?;
-    let f = filter.unwrap_or_default();
-    let filter = CommentFilter {
-        section_anchor: f.section_anchor_id,
-        comment_type: f.comment_type.map(Into::into),
-        organization_id: f
-            .organization_id
-            .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
-            .transpose()?,
-        state: f.state.map(Into::into),
-        late: f.late,
-        revision_id,
-        non_draft: false,
-    };
     let order: CommentOrder = order_by.unwrap_or_default().into();
     let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    let mut c = pooled.conn();
-    let visible = service::visible_in(&mut c, user, &cycles, state.clock.now()).await?;
-    let (rows, more) = store::list(&mut c, &visible, &filter, order, &page).await?;
-    let total = if connection::wants_total(ctx) {
-        store::count(&mut c, &visible, &filter).await?
-    } else {
-        0
-    };
-    Ok(connection::build(
-        rows,
-        more,
-        &page,
-        total,
+    connection::query(
+        ctx,
+        args,
+        |page, total| async move {
+            let filter = filter.unwrap_or_default().decode(revision_id)?;
+            queries::list(state, user, cycles, &filter, order, &page, total).await
+        },
         |r| order.key_of(r),
         Comment,
-    ))
+    )
+    .await
 }
 
 /// A quote inside a block (W3C TextQuoteSelector and TextPositionSelector).
@@ -505,41 +501,22 @@ impl Comment {
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Reply>> {
-        let page = connection::page(first, after, last, before)?;
-        let all = ctx
-            .loaders()?
-            .replies_of_comment
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        let total = all.len() as i64;
-        let mut rows: Vec<ReplyRow> = all
-            .into_iter()
-            .filter(|r| {
-                page.after.is_none_or(|a| r.id > a.1) && page.before.is_none_or(|b| r.id < b.1)
-            })
-            .collect();
-        let more = rows.len() > page.limit;
-        if page.from_end {
-            rows = rows.split_off(rows.len().saturating_sub(page.limit));
-        } else {
-            rows.truncate(page.limit);
-        }
-        let (has_previous, has_next) = if page.from_end {
-            (more, page.before.is_some())
-        } else {
-            (page.after.is_some(), more)
-        };
-        let mut conn = Connection::with_additional_fields(
-            has_previous,
-            has_next,
-            TotalCount { total_count: total },
-        );
-        conn.edges.extend(
-            rows.into_iter()
-                .map(|r| Edge::new(KeyCursor((r.id, r.id)), Reply(r))),
-        );
-        Ok(conn)
+        connection::query(
+            ctx,
+            PageArgs::new(first, after, last, before),
+            |page, _| async move {
+                let all = ctx
+                    .loaders()?
+                    .replies_of_comment
+                    .load_one(self.0.id)
+                    .await?
+                    .unwrap_or_default();
+                Ok::<_, async_graphql::Error>(page.cut_by_id(all, |r| r.id))
+            },
+            |r| (r.id, r.id),
+            Reply,
+        )
+        .await
     }
     /// Whether the viewer may edit it now.
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> Result<bool> {
@@ -663,11 +640,8 @@ pub async fn visible_comment(ctx: &Context<'_>, row: CommentRow) -> Result<Optio
     let user: &AuthUser = ctx.user()?;
     let cycle = ctx.loaders()?.cycles.load_one(row.cycle_id).await?;
     let Some(cycle) = cycle else { return Ok(None) };
-    let q = cycle.question_id;
-    let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    let scope = service::scope_of(&mut pooled.conn(), user, &cycle, q, state.clock.now()).await?;
-    Ok(service::can_see(user, &row, scope).then_some(Comment(row)))
+    let seen = queries::may_see(ctx.state()?, user, &row, &cycle).await?;
+    Ok(seen.then_some(Comment(row)))
 }
 
 /// Can the viewer see this reply (its comment)?

@@ -4,17 +4,18 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::consolidation::DispositionKind;
 use super::context::CtxExt;
 use super::node::decode_id;
 use super::review::{Comment, CommentType, Reply};
-use crate::db::comments::{CommentFilter, CommentRow};
-use crate::db::search::SearchFilter;
+
 use crate::domain::comments::ReplyState;
 use crate::domain::ids::NodeKind;
+use crate::domain::page::PageOf;
 use crate::domain::search::{snippet, Query};
 use crate::error::AppError;
+use crate::service::records::{CommentFilter, CommentRow, SearchFilter};
 use crate::service::search::{self as service, Scope};
 
 /// The deepest a search pages (results past it are not worth ranking).
@@ -180,43 +181,38 @@ impl SearchQuery {
                 disposition: f.disposition.map(Into::into),
             },
         };
-        let page = connection::page(first, after, None, None)?;
-        // Search pages by position (ranks have no stable key): a cursor holds
-        // the position of its result, which only this field hands out.
-        let offset = match page.after {
-            None => 0,
-            Some((pos, _)) => pos
-                .checked_add(1)
-                .filter(|o| (1..=MAX_OFFSET).contains(o))
-                .ok_or_else(|| AppError::validation("after", "not a valid cursor"))?,
-        };
-        let found = service::search(
-            ctx.state()?,
-            user,
-            &q,
-            &scope,
-            offset,
-            page.limit as i64,
-            connection::wants_total(ctx),
-        )
-        .await?;
-        let hits: Vec<(i64, CommentRow, f64)> = found
-            .hits
-            .into_iter()
-            .enumerate()
-            .map(|(i, (row, score))| (offset + i as i64, row, score))
-            .collect();
-        Ok(connection::build(
-            hits,
-            found.more,
-            &page,
-            found.total.unwrap_or(0),
+        let (state, words): (_, &Query) = (ctx.state()?, &q);
+        connection::query(
+            ctx,
+            PageArgs::forward(first, after),
+            |page, total| async move {
+                // Search pages by position (ranks have no stable key): a cursor holds
+                // the position of its result, which only this field hands out.
+                let offset = match page.after {
+                    None => 0,
+                    Some((pos, _)) => pos
+                        .checked_add(1)
+                        .filter(|o| (1..=MAX_OFFSET).contains(o))
+                        .ok_or_else(|| AppError::validation("after", "not a valid cursor"))?,
+                };
+                let found =
+                    service::search(state, user, words, &scope, offset, page.limit as i64, total)
+                        .await?;
+                let hits = found
+                    .hits
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (row, score))| (offset + i as i64, row, score))
+                    .collect();
+                Ok::<_, AppError>(PageOf::new((hits, found.more), found.total))
+            },
             |(pos, row, _)| (*pos, row.id),
             |(_, row, score)| CommentSearchHit {
                 row,
                 score,
                 query: q.clone(),
             },
-        ))
+        )
+        .await
     }
 }

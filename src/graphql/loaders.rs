@@ -35,7 +35,13 @@ impl<T> ById<T> {
 }
 
 macro_rules! by_id_loader {
-    ($row:ty, $fetch:path) => {
+    ($row:ty, $fetch:path, $field:ident) => {
+        impl RowById for $row {
+            fn loader(l: &Loaders) -> &DataLoader<ById<Self>, HashMapCache> {
+                &l.$field
+            }
+        }
+
         impl Loader<i64> for ById<$row> {
             type Value = $row;
             type Error = Arc<AppError>;
@@ -48,17 +54,23 @@ macro_rules! by_id_loader {
     };
 }
 
-by_id_loader!(OrganizationRow, store::organizations_by_ids);
-by_id_loader!(UserRow, store::users_by_ids);
-by_id_loader!(QuestionRow, store::questions_by_ids);
-by_id_loader!(KitRow, modules::kits_by_ids);
-by_id_loader!(ModuleRow, modules::modules_by_ids);
-by_id_loader!(RevisionRow, modules::revisions_by_ids);
-by_id_loader!(CycleRow, cycles::by_ids);
-by_id_loader!(CommentRow, comments::by_ids);
-by_id_loader!(ReplyRow, comments::replies_by_ids);
-by_id_loader!(NotificationRow, notifications::by_ids);
-by_id_loader!(AuditRow, audit::by_ids);
+/// Rows that one of the request's loaders finds by id.
+pub trait RowById: Sized + Clone + Send + Sync + 'static {
+    /// The loader.
+    fn loader(l: &Loaders) -> &DataLoader<ById<Self>, HashMapCache>;
+}
+
+by_id_loader!(OrganizationRow, store::organizations_by_ids, organizations);
+by_id_loader!(UserRow, store::users_by_ids, users);
+by_id_loader!(QuestionRow, store::questions_by_ids, questions);
+by_id_loader!(KitRow, modules::kits_by_ids, kits);
+by_id_loader!(ModuleRow, modules::modules_by_ids, modules);
+by_id_loader!(RevisionRow, modules::revisions_by_ids, revisions);
+by_id_loader!(CycleRow, cycles::by_ids, cycles);
+by_id_loader!(CommentRow, comments::by_ids, comments);
+by_id_loader!(ReplyRow, comments::replies_by_ids, replies);
+by_id_loader!(NotificationRow, notifications::by_ids, notifications);
+by_id_loader!(AuditRow, audit::by_ids, audit_events);
 
 /// The viewer's organization's late-submission grant in each cycle.
 pub struct LateGrantOf {
@@ -249,7 +261,7 @@ fn group(keys: &[i64], pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
 }
 
 /// Load a row that a foreign key points to: its absence is a broken invariant (INTERNAL).
-pub async fn required<L>(
+async fn required<L>(
     loader: &DataLoader<L, HashMapCache>,
     id: i64,
     what: &str,
@@ -336,6 +348,14 @@ impl Loaders {
             notifications: loader(ById::new(db.clone())),
             audit_events: loader(ById::new(db.clone())),
         }
+    }
+
+    /// Load the row a foreign key points to: its absence is a broken invariant (INTERNAL).
+    pub async fn required<R: RowById>(&self, id: i64, what: &str) -> Result<R, AppError>
+    where
+        ById<R>: Loader<i64, Value = R, Error = Arc<AppError>>,
+    {
+        required(R::loader(self), id, what).await
     }
 
     /// Forget everything loaded so far: a subscription resolves each event

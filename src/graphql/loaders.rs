@@ -181,6 +181,18 @@ impl Loader<i64> for QuestionsOfRapporteur {
     }
 }
 
+/// Everything a loader of lists holds under `key` (empty when nothing).
+pub async fn all_of<K, L, T>(
+    loader: &DataLoader<L, HashMapCache>,
+    key: K,
+) -> Result<Vec<T>, Arc<AppError>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K, Value = Vec<T>, Error = Arc<AppError>>,
+{
+    Ok(loader.load_one(key).await?.unwrap_or_default())
+}
+
 /// Group `(key, value)` pairs by key, with an empty list for keys without any.
 fn group(keys: &[i64], pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
     let mut map: HashMap<i64, Vec<i64>> = keys.iter().map(|k| (*k, Vec::new())).collect();

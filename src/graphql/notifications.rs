@@ -4,7 +4,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 
 use super::context::CtxExt;
 use super::ids::{decode_id, decode_ids};
-use super::types::Module;
+use super::types::{required, Module};
 use crate::domain::ids::NodeKind;
 use crate::service::notifications as service;
 use crate::service::queries::notifications as queries;
@@ -91,9 +91,8 @@ async fn set_following(
     let user = ctx.user()?;
     let id = decode_id("moduleId", module_id, NodeKind::Module)?;
     service::set_following(ctx.state()?, user, id, follow).await?;
-    let module = ctx.loaders()?.required(id, "module").await?;
     Ok(FollowModulePayload {
-        module: Module(module),
+        module: required(ctx, id, "module").await?,
         following: follow,
     })
 }

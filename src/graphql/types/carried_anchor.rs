@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, Enum, Object, Result};
 
+use super::required;
 use super::{Block, Content, Revision, Section};
-use crate::graphql::context::CtxExt;
 use crate::service::records::CarriedRow;
 
 /// How well a comment's anchor was re-found in a later revision.
@@ -37,11 +37,7 @@ impl CarriedAnchor {
     }
     /// The revision.
     async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
-        Ok(Revision(
-            ctx.loaders()?
-                .required(self.0.revision_id, "carried revision")
-                .await?,
-        ))
+        required(ctx, self.0.revision_id, "carried revision").await
     }
     /// The section's anchor id (null when the comment falls back to the document).
     async fn section_anchor_id(&self) -> Option<&str> {

@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, InputObject, Object, Result};
 
+use super::required;
 use super::{CarriedAnchor, CarryStatus, Comment, DispositionKind};
-use crate::graphql::context::CtxExt;
 use crate::service::records::CarriedRow;
 
 /// A comment of an earlier revision, where it is in this one.
@@ -14,11 +14,7 @@ pub struct CarriedComment(pub CarriedRow);
 impl CarriedComment {
     /// The comment (its own anchor, on its own revision, stays the truth).
     async fn comment(&self, ctx: &Context<'_>) -> Result<Comment> {
-        Ok(Comment(
-            ctx.loaders()?
-                .required(self.0.comment_id, "carried comment")
-                .await?,
-        ))
+        required(ctx, self.0.comment_id, "carried comment").await
     }
     /// Where it is in this revision.
     async fn anchor(&self) -> CarriedAnchor {

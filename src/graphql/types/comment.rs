@@ -6,6 +6,7 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{
     CarriedAnchor, CommentEdit, Disposition, Organization, Reply, ReviewCycle, Revision, User,
 };
@@ -16,6 +17,7 @@ use crate::error::AppResult;
 use crate::graphql::connection::{self, Conn, PageArgs};
 use crate::graphql::context::CtxExt;
 use crate::graphql::ids::{self, decode_id};
+use crate::graphql::loaders::all_of;
 use crate::service::comments as service;
 use crate::service::consolidation::dispositions_visible;
 use crate::service::queries::comments as queries;
@@ -285,19 +287,11 @@ impl Comment {
     }
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .required(self.0.author_id, "comment without author")
-            .await?;
-        Ok(User::new(u))
+        required(ctx, self.0.author_id, "comment without author").await
     }
     /// On whose behalf.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let o = ctx
-            .loaders()?
-            .required(self.0.organization_id, "comment without organization")
-            .await?;
-        Ok(Organization(o))
+        required(ctx, self.0.organization_id, "comment without organization").await
     }
     /// The review cycle.
     async fn cycle(&self, ctx: &Context<'_>) -> Result<ReviewCycle> {
@@ -305,11 +299,7 @@ impl Comment {
     }
     /// The revision it was made on.
     async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
-        let r = ctx
-            .loaders()?
-            .required(self.0.revision_id, "comment without revision")
-            .await?;
-        Ok(Revision(r))
+        required(ctx, self.0.revision_id, "comment without revision").await
     }
     /// When it was submitted.
     async fn submitted_at(&self) -> Option<DateTime<Utc>> {
@@ -384,12 +374,7 @@ impl Comment {
     }
     /// Earlier versions of the text, oldest first (one per edit after submission).
     async fn edits(&self, ctx: &Context<'_>) -> Result<Vec<CommentEdit>> {
-        let rows = ctx
-            .loaders()?
-            .edits_of_comment
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = all_of(&ctx.loaders()?.edits_of_comment, self.0.id).await?;
         Ok(rows.into_iter().map(CommentEdit).collect())
     }
     /// The thread, oldest first.
@@ -406,12 +391,7 @@ impl Comment {
             ctx,
             PageArgs::new(first, after, last, before),
             |page, _| async move {
-                let all = ctx
-                    .loaders()?
-                    .replies_of_comment
-                    .load_one(self.0.id)
-                    .await?
-                    .unwrap_or_default();
+                let all = all_of(&ctx.loaders()?.replies_of_comment, self.0.id).await?;
                 Ok::<_, async_graphql::Error>(page.cut_by_id(all, |r| r.id))
             },
             |r| (r.id, r.id),

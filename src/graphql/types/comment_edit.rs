@@ -3,8 +3,8 @@
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{CommentType, User};
-use crate::graphql::context::CtxExt;
 use crate::service::records::EditRow;
 
 /// The text of a comment before one edit.
@@ -19,11 +19,7 @@ impl CommentEdit {
     }
     /// Who made it.
     async fn editor(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .required(self.0.editor_id, "edit without editor")
-            .await?;
-        Ok(User::new(u))
+        required(ctx, self.0.editor_id, "edit without editor").await
     }
     /// The type before the edit.
     #[graphql(name = "type")]

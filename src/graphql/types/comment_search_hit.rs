@@ -8,6 +8,7 @@ use super::{Comment, Reply};
 use crate::domain::comments::ReplyState;
 use crate::domain::search::{snippet, Query};
 use crate::graphql::context::CtxExt;
+use crate::graphql::loaders::all_of;
 use crate::service::records::CommentRow;
 
 /// Where a snippet comes from.
@@ -92,12 +93,7 @@ impl CommentSearchHit {
         if let Some(p) = &self.row.proposed_change {
             out.extend(to_snippet(SearchField::ProposedChange, p, q, None));
         }
-        let replies = ctx
-            .loaders()?
-            .replies_of_comment
-            .load_one(self.row.id)
-            .await?
-            .unwrap_or_default();
+        let replies = all_of(&ctx.loaders()?.replies_of_comment, self.row.id).await?;
         for r in replies
             .into_iter()
             .filter(|r| r.state == ReplyState::Active)

@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, Object, Result};
 
+use super::required;
 use super::{Comment, DispositionKind};
-use crate::graphql::context::CtxExt;
 use crate::service::table::TableRow;
 
 /// One row of the consolidated comments table (the ISO template's columns plus the disposition).
@@ -14,11 +14,7 @@ pub struct ConsolidatedRow(pub TableRow);
 impl ConsolidatedRow {
     /// The comment.
     async fn comment(&self, ctx: &Context<'_>) -> Result<Comment> {
-        Ok(Comment(
-            ctx.loaders()?
-                .required(self.0.comment_id, "table comment")
-                .await?,
-        ))
+        required(ctx, self.0.comment_id, "table comment").await
     }
     /// Comment number.
     async fn number(&self) -> i64 {

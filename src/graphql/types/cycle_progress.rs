@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 
+use super::required;
 use super::{CommentType, DispositionKind, Organization};
-use crate::graphql::context::CtxExt;
 use crate::service::consolidation::Progress;
 
 /// How many comments have one disposition.
@@ -39,11 +39,7 @@ pub struct OrganizationCount {
 impl OrganizationCount {
     /// The organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        Ok(Organization(
-            ctx.loaders()?
-                .required(self.organization_id, "organization")
-                .await?,
-        ))
+        required(ctx, self.organization_id, "organization").await
     }
     /// Submitted and withdrawn comments.
     async fn count(&self) -> i64 {

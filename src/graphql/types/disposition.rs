@@ -3,8 +3,10 @@
 use async_graphql::{Context, Enum, Object, Result};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{Comment, DispositionChange, Revision, User};
 use crate::graphql::context::CtxExt;
+use crate::graphql::loaders::all_of;
 use crate::service::records::DispositionRow;
 
 /// The decision on a comment.
@@ -54,11 +56,7 @@ impl Disposition {
     }
     /// Who decided last.
     async fn decided_by(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User::new(
-            ctx.loaders()?
-                .required(self.0.decided_by, "disposition's user")
-                .await?,
-        ))
+        required(ctx, self.0.decided_by, "disposition's user").await
     }
     /// When it was decided last.
     async fn decided_at(&self) -> DateTime<Utc> {
@@ -70,14 +68,12 @@ impl Disposition {
     }
     /// Every change of this disposition, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<DispositionChange>> {
-        Ok(ctx
-            .loaders()?
-            .disposition_changes
-            .load_one(self.0.comment_id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(DispositionChange)
-            .collect())
+        Ok(
+            all_of(&ctx.loaders()?.disposition_changes, self.0.comment_id)
+                .await?
+                .into_iter()
+                .map(DispositionChange)
+                .collect(),
+        )
     }
 }

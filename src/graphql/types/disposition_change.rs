@@ -3,10 +3,10 @@
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{DispositionKind, User};
 use crate::domain::disposition as rules;
 use crate::domain::ids::NodeKind;
-use crate::graphql::context::CtxExt;
 use crate::graphql::ids;
 use crate::service::records::ChangeRow;
 
@@ -41,11 +41,7 @@ pub struct DispositionChange(pub ChangeRow);
 impl DispositionChange {
     /// Who changed it.
     async fn changed_by(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User::new(
-            ctx.loaders()?
-                .required(self.0.changed_by, "change's user")
-                .await?,
-        ))
+        required(ctx, self.0.changed_by, "change's user").await
     }
     /// When.
     async fn changed_at(&self) -> DateTime<Utc> {

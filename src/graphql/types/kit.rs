@@ -3,10 +3,12 @@
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{Module, Question};
 use crate::domain::ids::NodeKind;
 use crate::graphql::context::CtxExt;
 use crate::graphql::ids;
+use crate::graphql::loaders::all_of;
 use crate::service::records::KitRow;
 
 /// A toolkit under a question, e.g. "ITU e-Government Toolkit".
@@ -21,11 +23,7 @@ impl Kit {
     }
     /// The question the kit belongs to.
     async fn question(&self, ctx: &Context<'_>) -> Result<Question> {
-        let q = ctx
-            .loaders()?
-            .required(self.0.question_id, "kit without question")
-            .await?;
-        Ok(Question(q))
+        required(ctx, self.0.question_id, "kit without question").await
     }
     /// Title.
     async fn title(&self) -> &str {
@@ -37,12 +35,7 @@ impl Kit {
     }
     /// The kit's modules, by number.
     async fn modules(&self, ctx: &Context<'_>) -> Result<Vec<Module>> {
-        let rows = ctx
-            .loaders()?
-            .modules_of_kit
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = all_of(&ctx.loaders()?.modules_of_kit, self.0.id).await?;
         Ok(rows.into_iter().map(Module).collect())
     }
     /// Whether the viewer may edit the kit and add modules to it.

@@ -4,6 +4,18 @@
 //! infrastructure around them (connections, ids, loaders, the request
 //! context) and the services, never the root files.
 
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Result};
+
+use crate::error::AppError;
+use crate::graphql::context::CtxExt;
+use crate::graphql::loaders::{ById, RowById};
+use crate::service::records::{
+    CommentRow, ModuleRow, OrganizationRow, QuestionRow, RevisionRow, UserRow,
+};
+
 mod audit_event;
 mod block;
 mod block_diff;
@@ -60,3 +72,39 @@ pub use revision_diff::{DiffSummary, RevisionDiff};
 pub use section::Section;
 pub use section_diff::{DiffStatus, SectionDiff};
 pub use user::{Role, User};
+
+/// An object type over one row that the request's loaders find by id.
+pub(crate) trait Loaded {
+    type Row: RowById;
+    fn from_row(row: Self::Row) -> Self;
+}
+
+macro_rules! loaded {
+    ($($object:ty: $row:ty = $make:expr),* $(,)?) => {
+        $(
+            impl Loaded for $object {
+                type Row = $row;
+                fn from_row(row: $row) -> Self {
+                    $make(row)
+                }
+            }
+        )*
+    };
+}
+
+loaded! {
+    Comment: CommentRow = Comment,
+    Module: ModuleRow = Module,
+    Organization: OrganizationRow = Organization,
+    Question: QuestionRow = Question,
+    Revision: RevisionRow = Revision,
+    User: UserRow = User::new,
+}
+
+/// The object a foreign key points to: its absence is a broken invariant (INTERNAL).
+pub(crate) async fn required<T: Loaded>(ctx: &Context<'_>, id: i64, what: &str) -> Result<T>
+where
+    ById<T::Row>: Loader<i64, Value = T::Row, Error = Arc<AppError>>,
+{
+    Ok(T::from_row(ctx.loaders()?.required(id, what).await?))
+}

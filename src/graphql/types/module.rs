@@ -9,6 +9,7 @@ use crate::domain::modules as rules;
 use crate::graphql::connection::{self, Conn, PageArgs};
 use crate::graphql::context::CtxExt;
 use crate::graphql::ids;
+use crate::graphql::loaders::all_of;
 use crate::service::modules as service;
 use crate::service::queries::modules as queries;
 use crate::service::queries::notifications;
@@ -73,12 +74,7 @@ impl Module {
             return Ok(stored.into());
         }
         let now = ctx.state()?.clock.now();
-        let cycles = ctx
-            .loaders()?
-            .cycles_of_module
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let cycles = all_of(&ctx.loaders()?.cycles_of_module, self.0.id).await?;
         use crate::domain::cycle::CycleStatus;
         if cycles
             .iter()
@@ -104,23 +100,13 @@ impl Module {
     }
     /// The module's review cycles, newest first.
     async fn review_cycles(&self, ctx: &Context<'_>) -> Result<Vec<ReviewCycle>> {
-        let rows = ctx
-            .loaders()?
-            .cycles_of_module
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = all_of(&ctx.loaders()?.cycles_of_module, self.0.id).await?;
         Ok(rows.into_iter().map(ReviewCycle).collect())
     }
     /// The scheduled or open review cycle, if any.
     async fn active_cycle(&self, ctx: &Context<'_>) -> Result<Option<ReviewCycle>> {
         let now = ctx.state()?.clock.now();
-        let rows = ctx
-            .loaders()?
-            .cycles_of_module
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = all_of(&ctx.loaders()?.cycles_of_module, self.0.id).await?;
         Ok(rows
             .into_iter()
             .find(|c| c.period().is_active(now))

@@ -3,9 +3,9 @@
 use async_graphql::{Context, Enum, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{Module, Revision};
 use crate::domain::ids::NodeKind;
-use crate::graphql::context::CtxExt;
 use crate::graphql::ids;
 use crate::service::records::NotificationRow;
 
@@ -50,18 +50,12 @@ impl Notification {
 
     /// The module concerned.
     async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
-        Ok(Module(
-            ctx.loaders()?.required(self.0.module_id, "module").await?,
-        ))
+        required(ctx, self.0.module_id, "module").await
     }
 
     /// The new revision.
     async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
-        Ok(Revision(
-            ctx.loaders()?
-                .required(self.0.revision_id, "revision")
-                .await?,
-        ))
+        required(ctx, self.0.revision_id, "revision").await
     }
 
     /// When it was published.

@@ -7,6 +7,7 @@ use super::{Kit, User};
 use crate::domain::ids::NodeKind;
 use crate::graphql::context::CtxExt;
 use crate::graphql::ids;
+use crate::graphql::loaders::all_of;
 use crate::service::records::QuestionRow;
 
 /// A study question, e.g. 17-2/2 (study group 2).
@@ -34,11 +35,7 @@ impl Question {
     /// The rapporteurs assigned to this question.
     async fn rapporteurs(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         let loaders = ctx.loaders()?;
-        let ids = loaders
-            .rapporteurs_of_question
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let ids = all_of(&loaders.rapporteurs_of_question, self.0.id).await?;
         let rows = loaders.users.load_many(ids.iter().copied()).await?;
         Ok(ids
             .iter()
@@ -48,12 +45,7 @@ impl Question {
     }
     /// The question's toolkits, oldest first.
     async fn kits(&self, ctx: &Context<'_>) -> Result<Vec<Kit>> {
-        let rows = ctx
-            .loaders()?
-            .kits_of_question
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = all_of(&ctx.loaders()?.kits_of_question, self.0.id).await?;
         Ok(rows.into_iter().map(Kit).collect())
     }
     /// Whether the viewer may manage this question's kits, modules and review cycles.

@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{Comment, Organization, User};
 use crate::domain::comments::ReplyState;
 use crate::domain::ids::NodeKind;
@@ -34,19 +35,11 @@ impl Reply {
     }
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .required(self.0.author_id, "reply without author")
-            .await?;
-        Ok(User::new(u))
+        required(ctx, self.0.author_id, "reply without author").await
     }
     /// The author's organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let o = ctx
-            .loaders()?
-            .required(self.0.organization_id, "reply without organization")
-            .await?;
-        Ok(Organization(o))
+        required(ctx, self.0.organization_id, "reply without organization").await
     }
     /// Whether the viewer may edit or withdraw it.
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> Result<bool> {

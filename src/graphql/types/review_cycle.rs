@@ -4,6 +4,7 @@
 use async_graphql::{Context, Enum, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{
     Comment, CommentFilterInput, CommentOrderBy, ConsolidatedRow, CycleProgress, Module, Revision,
 };
@@ -80,19 +81,11 @@ impl ReviewCycle {
     }
     /// The revision under review.
     async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
-        let r = ctx
-            .loaders()?
-            .required(self.0.revision_id, "cycle without revision")
-            .await?;
-        Ok(Revision(r))
+        required(ctx, self.0.revision_id, "cycle without revision").await
     }
     /// The module.
     async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
-        let m = ctx
-            .loaders()?
-            .required(self.0.module_id, "cycle without module")
-            .await?;
-        Ok(Module(m))
+        required(ctx, self.0.module_id, "cycle without module").await
     }
     /// The comments the viewer may see: their own drafts, and submitted comments as the
     /// visibility policy allows.

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{
     Block, CarriedComment, CarriedCommentFilter, Comment, CommentFilterInput, CommentOrderBy,
     Content, Module, ReviewCycle, Section, User,
@@ -12,6 +13,7 @@ use crate::domain::ids::NodeKind;
 use crate::graphql::connection::{self, Conn, PageArgs};
 use crate::graphql::context::CtxExt;
 use crate::graphql::ids::{self, decode_id};
+use crate::graphql::loaders::all_of;
 use crate::service::queries::comments as comment_queries;
 use crate::service::queries::consolidation;
 use crate::service::records::{CarriedFilter, CycleRow, RevisionRow};
@@ -26,11 +28,7 @@ impl Revision {
         comment_id: i64,
     ) -> Result<Vec<Revision>> {
         let loaders = ctx.loaders()?;
-        let ids = loaders
-            .addressed_in
-            .load_one(comment_id)
-            .await?
-            .unwrap_or_default();
+        let ids = all_of(&loaders.addressed_in, comment_id).await?;
         let revs = loaders.revisions.load_many(ids.iter().copied()).await?;
         Ok(ids
             .iter()
@@ -53,11 +51,7 @@ impl Revision {
     }
     /// The module.
     async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
-        let m = ctx
-            .loaders()?
-            .required(self.0.module_id, "revision without module")
-            .await?;
-        Ok(Module(m))
+        required(ctx, self.0.module_id, "revision without module").await
     }
     /// The revision this one was based on (null for revision 1).
     async fn base_revision(&self, ctx: &Context<'_>) -> Result<Option<Revision>> {
@@ -68,11 +62,7 @@ impl Revision {
     }
     /// Who published it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let u = ctx
-            .loaders()?
-            .required(self.0.author_id, "revision without author")
-            .await?;
-        Ok(User::new(u))
+        required(ctx, self.0.author_id, "revision without author").await
     }
     /// Summary of changes.
     async fn summary(&self) -> &str {
@@ -140,23 +130,14 @@ impl Revision {
         ctx: &Context<'_>,
         #[graphql(desc = "The block's anchor id, e.g. `blk-1-12`.")] anchor_id: String,
     ) -> Result<Option<Block>> {
-        let c = Content::load(ctx, self.0.id).await?;
-        Ok(c.blocks
-            .iter()
-            .position(|b| b.anchor_id == anchor_id)
-            .map(|index| Block {
-                content: c.clone(),
-                index,
-            }))
+        Ok(Block::by_anchor(
+            &Content::load(ctx, self.0.id).await?,
+            &anchor_id,
+        ))
     }
     /// The review cycles on this revision, newest first.
     async fn review_cycles(&self, ctx: &Context<'_>) -> Result<Vec<ReviewCycle>> {
-        let rows = ctx
-            .loaders()?
-            .cycles_of_module
-            .load_one(self.0.module_id)
-            .await?
-            .unwrap_or_default();
+        let rows = all_of(&ctx.loaders()?.cycles_of_module, self.0.module_id).await?;
         Ok(rows
             .into_iter()
             .filter(|c| c.revision_id == self.0.id)
@@ -176,12 +157,8 @@ impl Revision {
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Comment>> {
-        let cycles: Vec<_> = ctx
-            .loaders()?
-            .cycles_of_module
-            .load_one(self.0.module_id)
+        let cycles: Vec<_> = all_of(&ctx.loaders()?.cycles_of_module, self.0.module_id)
             .await?
-            .unwrap_or_default()
             .into_iter()
             .filter(|c| c.revision_id == self.0.id)
             .collect();
@@ -220,12 +197,8 @@ impl Revision {
             ctx,
             PageArgs::new(first, after, last, before),
             |page, total| async move {
-                let cycles: Vec<CycleRow> = ctx
-                    .loaders()?
-                    .cycles_of_module
-                    .load_one(revision.module_id)
-                    .await?
-                    .unwrap_or_default();
+                let cycles: Vec<CycleRow> =
+                    all_of(&ctx.loaders()?.cycles_of_module, revision.module_id).await?;
                 let rows = consolidation::carried(
                     state,
                     user,
@@ -253,12 +226,8 @@ impl Revision {
         let only = cycle_id
             .map(|id| decode_id("cycleId", &id, NodeKind::ReviewCycle))
             .transpose()?;
-        let cycles: Vec<_> = ctx
-            .loaders()?
-            .cycles_of_module
-            .load_one(self.0.module_id)
+        let cycles: Vec<_> = all_of(&ctx.loaders()?.cycles_of_module, self.0.module_id)
             .await?
-            .unwrap_or_default()
             .into_iter()
             .filter(|c| c.revision_id == self.0.id && only.is_none_or(|o| o == c.id))
             .collect();
@@ -278,14 +247,10 @@ impl Revision {
         ctx: &Context<'_>,
         #[graphql(desc = "The section's anchor id, e.g. `sec-1-3`.")] anchor_id: String,
     ) -> Result<Option<Section>> {
-        let c = Content::load(ctx, self.0.id).await?;
-        Ok(c.sections
-            .iter()
-            .position(|s| s.anchor_id == anchor_id)
-            .map(|index| Section {
-                content: c.clone(),
-                index,
-            }))
+        Ok(Section::by_anchor(
+            &Content::load(ctx, self.0.id).await?,
+            &anchor_id,
+        ))
     }
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::required;
 use super::{Notification, Organization, Question};
 use crate::domain::accounts as domain;
 use crate::domain::ids::NodeKind;
@@ -10,6 +11,7 @@ use crate::error::AppError;
 use crate::graphql::connection::{self, Conn, PageArgs};
 use crate::graphql::context::CtxExt;
 use crate::graphql::ids;
+use crate::graphql::loaders::all_of;
 use crate::service::queries::notifications;
 use crate::service::records::UserRow;
 
@@ -111,11 +113,7 @@ impl User {
     }
     /// The organization the user acts for.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .required(self.row.organization_id, "user without organization")
-            .await?;
-        Ok(Organization(org))
+        required(ctx, self.row.organization_id, "user without organization").await
     }
     /// The user's roles.
     async fn roles(&self) -> Vec<Role> {
@@ -132,11 +130,7 @@ impl User {
     /// The questions this user is a rapporteur of.
     async fn rapporteur_of(&self, ctx: &Context<'_>) -> Result<Vec<Question>> {
         let loaders = ctx.loaders()?;
-        let ids = loaders
-            .questions_of_rapporteur
-            .load_one(self.row.id)
-            .await?
-            .unwrap_or_default();
+        let ids = all_of(&loaders.questions_of_rapporteur, self.row.id).await?;
         let rows = loaders.questions.load_many(ids.iter().copied()).await?;
         Ok(ids
             .iter()

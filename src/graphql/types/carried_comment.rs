@@ -4,7 +4,7 @@ use async_graphql::{Context, InputObject, Object, Result};
 
 use super::required;
 use super::{CarriedAnchor, CarryStatus, Comment, DispositionKind};
-use crate::service::records::CarriedRow;
+use crate::service::records::{CarriedFilter, CarriedRow};
 
 /// A comment of an earlier revision, where it is in this one.
 pub struct CarriedComment(pub CarriedRow);
@@ -29,4 +29,13 @@ pub struct CarriedCommentFilter {
     pub status: Option<CarryStatus>,
     /// Only comments with this disposition (as far as the viewer may see dispositions).
     pub disposition: Option<DispositionKind>,
+}
+
+impl From<CarriedCommentFilter> for CarriedFilter {
+    fn from(f: CarriedCommentFilter) -> Self {
+        CarriedFilter {
+            status: f.status.map(Into::into),
+            disposition: f.disposition.map(Into::into),
+        }
+    }
 }

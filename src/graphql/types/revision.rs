@@ -16,7 +16,7 @@ use crate::graphql::ids::{self, decode_id};
 use crate::graphql::loaders::all_of;
 use crate::service::queries::comments as comment_queries;
 use crate::service::queries::consolidation;
-use crate::service::records::{CarriedFilter, CycleRow, RevisionRow};
+use crate::service::records::{CarriedFilter, RevisionRow};
 
 /// An immutable, numbered snapshot of a module's text.
 pub struct Revision(pub RevisionRow);
@@ -187,28 +187,17 @@ impl Revision {
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<CarriedComment>> {
         let (user, state) = (ctx.user()?, ctx.state()?);
-        let f = filter.unwrap_or_default();
-        let filter = CarriedFilter {
-            status: f.status.map(Into::into),
-            disposition: f.disposition.map(Into::into),
-        };
+        let filter = CarriedFilter::from(filter.unwrap_or_default());
         let revision = &self.0;
         connection::query(
             ctx,
             PageArgs::new(first, after, last, before),
             |page, total| async move {
-                let cycles: Vec<CycleRow> =
-                    all_of(&ctx.loaders()?.cycles_of_module, revision.module_id).await?;
-                let rows = consolidation::carried(
-                    state,
-                    user,
-                    revision.id,
-                    &cycles,
-                    &filter,
-                    &page,
-                    total,
-                );
-                Ok::<_, async_graphql::Error>(rows.await?)
+                // The module's cycles: comments of all its revisions may be carried here.
+                let cycles = all_of(&ctx.loaders()?.cycles_of_module, revision.module_id).await?;
+                let (id, f) = (revision.id, &filter);
+                let found = consolidation::carried(state, user, id, &cycles, f, &page, total);
+                Ok::<_, async_graphql::Error>(found.await?)
             },
             |r| (r.doc_order, r.comment_id),
             CarriedComment,

@@ -12,7 +12,8 @@ use crate::domain::audit::AuditAction;
 use crate::domain::ids::{GlobalId, NodeKind};
 use crate::domain::page::PageOf;
 use crate::error::AppError;
-use crate::service::queries::audit::{self as queries, AuditReader};
+use crate::service::queries::audit::AuditReader;
+use crate::service::records::AuditFilter;
 
 /// Which events to list.
 #[derive(InputObject, Default)]
@@ -71,7 +72,7 @@ impl AuditQuery {
                     Some(Ok(a)) => Some(a),
                     None => None,
                 };
-                let q = queries::AuditQuery {
+                let asked = AuditFilter {
                     question_id: f
                         .question_id
                         .map(|id| decode_id("filter.questionId", &id, NodeKind::Question))
@@ -84,8 +85,9 @@ impl AuditQuery {
                     entity,
                     since: f.since,
                     until: f.until,
+                    ..Default::default()
                 };
-                reader.list(state, q, &page, total).await
+                reader.list(state, asked, &page, total).await
             },
             |r| (r.id, r.id),
             AuditEvent,

@@ -416,8 +416,9 @@ fn summarize(groups: &[ProgressGroup]) -> Progress {
 
 /// May `user` see the dispositions of this cycle now? Until the cycle closes
 /// they are provisional, seen only by the rapporteurs of its question and the
-/// secretariat. Every read path asks this (comments, progress, the table,
-/// filters by disposition).
+/// secretariat. The read paths ask this (`Comment.disposition`, progress, the
+/// table, filters by disposition); the live module applies the same domain
+/// rule to its events itself.
 pub fn dispositions_visible(
     user: &AuthUser,
     cycle: &CycleRow,

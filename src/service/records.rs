@@ -6,7 +6,7 @@
 pub use crate::db::accounts::{
     OrganizationFilter, OrganizationRow, QuestionRow, UserFilter, UserRow,
 };
-pub use crate::db::audit::AuditRow;
+pub use crate::db::audit::{AuditFilter, AuditRow};
 pub use crate::db::comments::{CommentFilter, CommentOrder, CommentRow, EditRow, ReplyRow};
 pub use crate::db::consolidation::{CarriedFilter, CarriedRow, ChangeRow, DispositionRow};
 pub use crate::db::cycles::CycleRow;

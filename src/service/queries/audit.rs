@@ -2,17 +2,14 @@
 //! events of the questions they are rapporteurs of, except other people's
 //! draft events; anyone else nothing.
 
-use chrono::{DateTime, Utc};
-
 use super::count_if;
 use crate::auth::AuthUser;
-use crate::db::audit::{self as store, AuditFilter};
+use crate::db::audit as store;
 use crate::domain::accounts::Role;
-use crate::domain::audit::{self as rules, AuditAction};
-use crate::domain::ids::NodeKind;
+use crate::domain::audit as rules;
 use crate::domain::page::{Page, PageOf};
 use crate::error::{AppError, AppResult};
-use crate::service::records::AuditRow;
+use crate::service::records::{AuditFilter, AuditRow};
 use crate::state::AppState;
 
 /// The questions whose events `user` may read: `None` for all (secretariat).
@@ -46,17 +43,6 @@ pub fn may_read(user: &AuthUser, row: &AuditRow) -> bool {
         })
 }
 
-/// Which events to list, as asked (within what the reader may read).
-#[derive(Debug, Clone, Default)]
-pub struct AuditQuery {
-    pub question_id: Option<i64>,
-    pub actor_id: Option<i64>,
-    pub action: Option<AuditAction>,
-    pub entity: Option<(NodeKind, i64)>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-}
-
 /// A viewer allowed to read (part of) the audit log.
 #[derive(Debug, Clone)]
 pub struct AuditReader {
@@ -73,23 +59,19 @@ impl AuditReader {
         })
     }
 
-    /// One page of the events this reader may read, newest first.
+    /// One page of the events this reader may read among those `asked` for,
+    /// newest first (its reading scope replaces whatever `asked` says of it).
     pub async fn list(
         &self,
         state: &AppState,
-        q: AuditQuery,
+        asked: AuditFilter,
         page: &Page,
         with_total: bool,
     ) -> AppResult<PageOf<AuditRow>> {
         let filter = AuditFilter {
             questions: self.questions.clone(),
             drafts_of: self.drafts_of,
-            question_id: q.question_id,
-            actor_id: q.actor_id,
-            action: q.action,
-            entity: q.entity,
-            since: q.since,
-            until: q.until,
+            ..asked
         };
         let mut pooled = state.db.read().await?;
         let c = &mut pooled.conn();

@@ -201,6 +201,22 @@ pub async fn late_grants_of(
     sql.fetch_all(c).await
 }
 
+/// One organization's late grants among these cycles: `(cycle_id, until)`.
+pub async fn late_grants_of_org(
+    c: &mut Conn<'_>,
+    cycle_ids: &[i64],
+    organization_id: i64,
+) -> AppResult<Vec<(i64, DateTime<Utc>)>> {
+    if cycle_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT cycle_id, until FROM late_grants WHERE organization_id = $1")
+        .arg(organization_id);
+    sql.push(" AND cycle_id IN ");
+    sql.bind_list(cycle_ids.iter().map(|i| Arg::I64(*i)));
+    sql.fetch_all(c).await
+}
+
 /// The question each cycle belongs to: `(cycle_id, question_id)`.
 pub async fn questions_of(c: &mut Conn<'_>, cycle_ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
     let mut sql = Sql::new(

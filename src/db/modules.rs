@@ -436,12 +436,14 @@ pub async fn list_revisions(
     Ok(finish_page(sql.fetch_all(c).await?, page))
 }
 
-pub async fn revision_markdown(c: &mut Conn<'_>, id: i64) -> AppResult<Option<String>> {
-    let row: Option<(String,)> = Sql::new("SELECT markdown FROM revisions WHERE id = $1")
-        .arg(id)
-        .fetch_optional(c)
-        .await?;
-    Ok(row.map(|r| r.0))
+/// The Markdown sources of these revisions: `(revision_id, markdown)`.
+pub async fn revision_markdowns(c: &mut Conn<'_>, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT id, markdown FROM revisions WHERE id IN ");
+    sql.bind_list(ids.iter().map(|i| Arg::I64(*i)));
+    sql.fetch_all(c).await
 }
 
 /// Sections of each revision, in document order.

@@ -65,6 +65,65 @@ impl Page {
             from_end: false,
         }
     }
+
+    /// This page of a whole list already in memory, in id order: the items
+    /// whose id is strictly between the cursors' ids; `total` is the whole list.
+    pub fn cut_by_id<T>(&self, all: Vec<T>, id: impl Fn(&T) -> i64) -> PageOf<T> {
+        let total = all.len() as i64;
+        let mut items: Vec<T> = all
+            .into_iter()
+            .filter(|r| {
+                self.after.is_none_or(|a| id(r) > a.1) && self.before.is_none_or(|b| id(r) < b.1)
+            })
+            .collect();
+        let more = items.len() > self.limit;
+        if self.from_end {
+            items = items.split_off(items.len().saturating_sub(self.limit));
+        } else {
+            items.truncate(self.limit);
+        }
+        PageOf {
+            items,
+            more,
+            total: Some(total),
+        }
+    }
+}
+
+/// One page of a list, as a read query returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageOf<T> {
+    /// The items, in the list's order.
+    pub items: Vec<T>,
+    /// Whether the list goes on past the page (after it, or before it for `last`).
+    pub more: bool,
+    /// How many items the whole list holds, when it was asked for.
+    pub total: Option<i64>,
+}
+
+impl<T> PageOf<T> {
+    /// A page of rows as storage returns them (`(rows, more)`), with the total if counted.
+    pub fn new((items, more): (Vec<T>, bool), total: Option<i64>) -> Self {
+        Self { items, more, total }
+    }
+
+    /// No items at all.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            more: false,
+            total: Some(0),
+        }
+    }
+
+    /// The same page with each item changed.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> PageOf<U> {
+        PageOf {
+            items: self.items.into_iter().map(f).collect(),
+            more: self.more,
+            total: self.total,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -82,5 +141,16 @@ mod tests {
         assert!(Page::new(Some(1), None, Some(1), None).is_err());
         let p = Page::new(None, None, Some(5), Some((9, 9))).expect("valid");
         assert!(p.from_end && p.limit == 5 && p.before == Some((9, 9)));
+    }
+
+    #[test]
+    fn cuts_a_list_in_memory_by_id() {
+        let all: Vec<i64> = (1..=5).collect();
+        let first = Page::new(Some(2), Some((1, 1)), None, None).expect("valid");
+        let p = first.cut_by_id(all.clone(), |i| *i);
+        assert_eq!((p.items, p.more, p.total), (vec![2, 3], true, Some(5)));
+        let last = Page::new(None, None, Some(2), Some((5, 5))).expect("valid");
+        let p = last.cut_by_id(all, |i| *i);
+        assert_eq!((p.items, p.more), (vec![3, 4], true));
     }
 }

@@ -1,229 +1,16 @@
-//! Organizations and users: types, queries and the secretariat's mutations.
+//! Organizations and users: the lists, and the secretariat's mutations.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
-use super::loaders::required;
+use super::ids::decode_id;
 use super::maybe;
-use super::node::{decode_id, ids};
-use super::questions::Question;
-use crate::db::accounts::{
-    self as store, OrganizationFilter, OrganizationRow, UserFilter, UserRow,
-};
-use crate::domain::accounts as domain;
+use super::types::{Organization, OrganizationKind, Region, Role, User};
 use crate::domain::ids::NodeKind;
-use crate::error::AppError;
+use crate::service::queries::accounts as queries;
+use crate::service::records::{OrganizationFilter, UserFilter};
 use crate::service::{accounts as service, Actor};
-
-/// What kind of body an organization is.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(
-    name = "OrganizationKind",
-    remote = "crate::domain::accounts::OrganizationKind"
-)]
-pub enum OrganizationKind {
-    /// A member state administration (has an ISO 3166-1 country code).
-    MemberState,
-    /// A sector member (operator, manufacturer, ...).
-    SectorMember,
-    /// A university or research institution.
-    Academia,
-    /// An international organization (UN DESA, OECD, UNEP, WMO, the ITU itself).
-    InternationalOrganization,
-    /// An observer.
-    Observer,
-}
-
-/// The ITU administrative regions.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "Region", remote = "crate::domain::accounts::Region")]
-pub enum Region {
-    /// Africa.
-    Africa,
-    /// The Americas.
-    Americas,
-    /// Arab States.
-    ArabStates,
-    /// Asia and the Pacific.
-    AsiaPacific,
-    /// Commonwealth of Independent States.
-    Cis,
-    /// Europe.
-    Europe,
-}
-
-/// A user's roles. RAPPORTEUR powers apply to the questions the user is assigned to.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "Role", remote = "crate::domain::accounts::Role")]
-pub enum Role {
-    /// Comments on drafts on behalf of the user's organization.
-    Member,
-    /// Runs review cycles and consolidation for assigned questions.
-    Rapporteur,
-    /// Administers the service: organizations, users, questions.
-    Secretariat,
-}
-
-/// An organization on whose behalf users comment.
-pub struct Organization(pub OrganizationRow);
-
-/// An organization on whose behalf users comment.
-#[Object]
-impl Organization {
-    /// Global id.
-    pub async fn id(&self) -> ID {
-        ids::id(NodeKind::Organization, self.0.id)
-    }
-    /// Full name, e.g. "Republic of Kenya" or "United Nations Environment Programme".
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    /// Short name, unique, e.g. "Kenya" or "UNEP".
-    async fn short_name(&self) -> &str {
-        &self.0.short_name
-    }
-    /// What kind of body it is.
-    async fn kind(&self) -> OrganizationKind {
-        self.0.kind.into()
-    }
-    /// ISO 3166-1 alpha-2 country code (always set for member states).
-    async fn country_code(&self) -> Option<&str> {
-        self.0.country_code.as_deref()
-    }
-    /// The ITU region, where it applies.
-    async fn region(&self) -> Option<Region> {
-        self.0.region.map(Into::into)
-    }
-    /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When it was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-}
-
-/// A person who signs in.
-pub struct User {
-    pub row: UserRow,
-    /// Returned to the user it names by `login` or `changePassword`, before the
-    /// request has a viewer.
-    own_session: bool,
-}
-
-impl User {
-    fn require_self(&self, ctx: &Context<'_>) -> Result<(), AppError> {
-        if ctx.user()?.id == self.row.id {
-            Ok(())
-        } else {
-            Err(AppError::forbidden("only you can see your notifications"))
-        }
-    }
-
-    pub fn new(row: UserRow) -> Self {
-        Self {
-            row,
-            own_session: false,
-        }
-    }
-
-    /// The user of a session just opened.
-    pub fn own(row: UserRow) -> Self {
-        Self {
-            row,
-            own_session: true,
-        }
-    }
-}
-
-/// A person who signs in.
-#[Object]
-impl User {
-    /// Global id.
-    pub async fn id(&self) -> ID {
-        ids::id(NodeKind::User, self.row.id)
-    }
-
-    /// Your notifications, newest first (`viewer { notifications }`): new
-    /// revisions of modules your organization commented on or you follow.
-    /// FORBIDDEN on any other user.
-    #[graphql(complexity = "super::connection::cost(first, None, child_complexity)")]
-    async fn notifications(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "true: only unread ones; false: only read ones.")] unread: Option<bool>,
-        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
-        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
-    ) -> Result<super::connection::Conn<super::notifications::Notification>> {
-        self.require_self(ctx)?;
-        super::notifications::list(ctx, self.row.id, unread, first, after).await
-    }
-
-    /// How many of your notifications are unread. FORBIDDEN on any other user.
-    async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.require_self(ctx)?;
-        super::notifications::unread_count(ctx, self.row.id).await
-    }
-    /// E-mail address (the sign-in name); visible to the user and the secretariat only.
-    async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        if self.own_session {
-            return Ok(Some(self.row.email.as_str()));
-        }
-        let viewer = ctx.user()?;
-        Ok(
-            (viewer.id == self.row.id || viewer.is_secretariat())
-                .then_some(self.row.email.as_str()),
-        )
-    }
-    /// Name shown to others.
-    async fn display_name(&self) -> &str {
-        &self.row.display_name
-    }
-    /// The organization the user acts for.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let org = required(
-            &ctx.loaders()?.organizations,
-            self.row.organization_id,
-            "user without organization",
-        )
-        .await?;
-        Ok(Organization(org))
-    }
-    /// The user's roles.
-    async fn roles(&self) -> Vec<Role> {
-        domain::RoleSet::from_bits(self.row.roles)
-            .to_vec()
-            .into_iter()
-            .map(Into::into)
-            .collect()
-    }
-    /// Whether the user may sign in. A deactivated user's tokens stop working at once.
-    async fn active(&self) -> bool {
-        self.row.active
-    }
-    /// The questions this user is a rapporteur of.
-    async fn rapporteur_of(&self, ctx: &Context<'_>) -> Result<Vec<Question>> {
-        let loaders = ctx.loaders()?;
-        let ids = loaders
-            .questions_of_rapporteur
-            .load_one(self.row.id)
-            .await?
-            .unwrap_or_default();
-        let rows = loaders.questions.load_many(ids.iter().copied()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|i| rows.get(i).cloned())
-            .map(Question)
-            .collect())
-    }
-    /// When the account was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
-    }
-}
 
 /// Filters on `organizations`.
 #[derive(InputObject, Default)]
@@ -260,28 +47,20 @@ impl AccountsQuery {
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Organization>> {
         ctx.user()?;
-        let page = connection::page(first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let f = OrganizationFilter {
             kind: f.kind.map(Into::into),
             region: f.region.map(Into::into),
         };
-        let mut pooled = ctx.state()?.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list_organizations(&mut c, &f, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count_organizations(&mut c, &f).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        let state = ctx.state()?;
+        connection::query(
+            ctx,
+            PageArgs::new(first, after, last, before),
+            |page, total| async move { queries::organizations(state, &f, &page, total).await },
             |r| (r.id, r.id),
             Organization,
-        ))
+        )
+        .await
     }
 
     /// One organization by its short name (case-insensitive).
@@ -291,9 +70,8 @@ impl AccountsQuery {
         #[graphql(desc = "Short name, e.g. `UNEP` (case-insensitive).")] short_name: String,
     ) -> Result<Option<Organization>> {
         ctx.user()?;
-        let mut pooled = ctx.state()?.db.read().await?;
         Ok(
-            store::organization_by_short_name(&mut pooled.conn(), short_name.trim())
+            queries::organization_by_short_name(ctx.state()?, short_name.trim())
                 .await?
                 .map(Organization),
         )
@@ -310,32 +88,28 @@ impl AccountsQuery {
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<User>> {
-        ctx.user()?.require_secretariat()?;
-        let page = connection::page(first, after, last, before)?;
-        let f = filter.unwrap_or_default();
-        let f = UserFilter {
-            organization_id: f
-                .organization_id
-                .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
-                .transpose()?,
-            active: f.active,
-        };
-        let mut pooled = ctx.state()?.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list_users(&mut c, &f, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count_users(&mut c, &f).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        let viewer = ctx.user()?;
+        viewer.require_secretariat()?;
+        let args = PageArgs::new(first, after, last, before);
+        let state = ctx.state()?;
+        connection::query(
+            ctx,
+            args,
+            |page, total| async move {
+                let f = filter.unwrap_or_default();
+                let f = UserFilter {
+                    organization_id: f
+                        .organization_id
+                        .map(|id| decode_id("filter.organizationId", &id, NodeKind::Organization))
+                        .transpose()?,
+                    active: f.active,
+                };
+                queries::users(state, viewer, &f, &page, total).await
+            },
             |r| (r.id, r.id),
             User::new,
-        ))
+        )
+        .await
     }
 }
 

@@ -4,84 +4,16 @@
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
-use super::accounts::{Organization, User};
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
-use super::node::{decode_id, ids};
-use crate::auth::AuthUser;
-use crate::db::audit::{self as store, AuditFilter, AuditRow};
-use crate::domain::accounts::Role;
-use crate::domain::audit as audit_rules;
+use super::ids::decode_id;
+use super::types::AuditEvent;
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::{GlobalId, NodeKind};
+use crate::domain::page::PageOf;
 use crate::error::AppError;
-
-/// One recorded change: who did what to which object, when, from which request.
-pub struct AuditEvent(pub AuditRow);
-
-/// One recorded change: who did what to which object, when, from which request.
-#[Object]
-impl AuditEvent {
-    /// Global id.
-    pub async fn id(&self) -> ID {
-        ids::id(NodeKind::AuditEvent, self.0.id)
-    }
-
-    /// When the change was committed (the service clock).
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-
-    /// Who made it; null for the operator (command line, demo loader) or a
-    /// user who no longer exists.
-    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.0.actor_id else {
-            return Ok(None);
-        };
-        Ok(ctx.loaders()?.users.load_one(id).await?.map(User::new))
-    }
-
-    /// The actor's organization at the time.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        let Some(id) = self.0.organization_id else {
-            return Ok(None);
-        };
-        Ok(ctx
-            .loaders()?
-            .organizations
-            .load_one(id)
-            .await?
-            .map(Organization))
-    }
-
-    /// What was done, as `area.verb`: `comment.submitted`, `comment.edited`
-    /// (`comment.draft_edited` for a draft),
-    /// `disposition.set`, `cycle.extended`, `revision.published`, `user.deactivated`, ...
-    async fn action(&self) -> &'static str {
-        self.0.action.as_str()
-    }
-
-    /// The type of what it was done to (`Comment`, `ReviewCycle`, ...).
-    async fn entity_type(&self) -> &'static str {
-        self.0.entity_kind.as_str()
-    }
-
-    /// The global id of what it was done to (use `node(id:)`; a deleted draft no longer resolves).
-    async fn entity_id(&self) -> ID {
-        ids::id(self.0.entity_kind, self.0.entity_id)
-    }
-
-    /// A one-line summary (no comment text).
-    async fn summary(&self) -> &str {
-        &self.0.summary
-    }
-
-    /// The id of the request that made the change (the `X-Request-Id` header
-    /// of its HTTP response).
-    async fn request_id(&self) -> Option<&str> {
-        self.0.request_id.as_deref()
-    }
-}
+use crate::service::queries::audit::AuditReader;
+use crate::service::records::AuditFilter;
 
 /// Which events to list.
 #[derive(InputObject, Default)]
@@ -98,38 +30,6 @@ pub struct AuditLogFilter {
     pub since: Option<DateTime<Utc>>,
     /// Only events before this time.
     pub until: Option<DateTime<Utc>>,
-}
-
-/// The questions whose events `user` may read: `None` for all (secretariat).
-pub fn readable_questions(user: &AuthUser) -> Result<Option<Vec<i64>>, AppError> {
-    if user.is_secretariat() {
-        return Ok(None);
-    }
-    if user.roles.contains(Role::Rapporteur) && !user.rapporteur_of.is_empty() {
-        return Ok(Some(user.rapporteur_of.clone()));
-    }
-    Err(AppError::forbidden(
-        "the audit log is for the secretariat and the rapporteurs of a question",
-    ))
-}
-
-/// Whose draft events `user` may read: `None` for all (secretariat), else only their own.
-pub fn readable_drafts(user: &AuthUser) -> Option<i64> {
-    (!user.is_secretariat()).then_some(user.id)
-}
-
-/// May `user` read this event? The rules of [`readable_questions`] and
-/// [`readable_drafts`], which `auditLog` applies in SQL.
-pub fn may_read(user: &AuthUser, row: &AuditRow) -> bool {
-    let in_scope = match readable_questions(user) {
-        Ok(None) => true,
-        Ok(Some(qs)) => row.question_id.is_some_and(|q| qs.contains(&q)),
-        Err(_) => false,
-    };
-    in_scope
-        && readable_drafts(user).is_none_or(|reader| {
-            audit_rules::draft_rule_allows(reader, row.action, &row.summary, row.actor_id)
-        })
 }
 
 #[derive(Default)]
@@ -151,7 +51,7 @@ impl AuditQuery {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<AuditEvent>> {
         let user = ctx.user()?;
-        let questions = readable_questions(user)?;
+        let reader = AuditReader::of(user)?;
         let f = filter.unwrap_or_default();
         let entity = f
             .entity_id
@@ -161,54 +61,37 @@ impl AuditQuery {
                     .map_err(|_| AppError::validation("filter.entityId", "not a valid id"))
             })
             .transpose()?;
-        let page = connection::page(first, after, None, None)?;
-        // An action that does not exist matches no event.
-        let action = match f.action.as_deref().map(str::parse::<AuditAction>) {
-            Some(Err(_)) => {
-                return Ok(connection::build(
-                    Vec::new(),
-                    false,
-                    &page,
-                    0,
-                    |r: &AuditRow| (r.id, r.id),
-                    AuditEvent,
-                ))
-            }
-            Some(Ok(a)) => Some(a),
-            None => None,
-        };
-        let filter = AuditFilter {
-            questions,
-            drafts_of: readable_drafts(user),
-            question_id: f
-                .question_id
-                .map(|id| decode_id("filter.questionId", &id, NodeKind::Question))
-                .transpose()?,
-            actor_id: f
-                .actor_id
-                .map(|id| decode_id("filter.actorId", &id, NodeKind::User))
-                .transpose()?,
-            action,
-            entity,
-            since: f.since,
-            until: f.until,
-        };
         let state = ctx.state()?;
-        let mut pooled = state.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list(&mut c, &filter, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count(&mut c, &filter).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        connection::query(
+            ctx,
+            PageArgs::forward(first, after),
+            |page, total| async move {
+                // An action that does not exist matches no event.
+                let action = match f.action.as_deref().map(str::parse::<AuditAction>) {
+                    Some(Err(_)) => return Ok(PageOf::empty()),
+                    Some(Ok(a)) => Some(a),
+                    None => None,
+                };
+                let asked = AuditFilter {
+                    question_id: f
+                        .question_id
+                        .map(|id| decode_id("filter.questionId", &id, NodeKind::Question))
+                        .transpose()?,
+                    actor_id: f
+                        .actor_id
+                        .map(|id| decode_id("filter.actorId", &id, NodeKind::User))
+                        .transpose()?,
+                    action,
+                    entity,
+                    since: f.since,
+                    until: f.until,
+                    ..Default::default()
+                };
+                reader.list(state, asked, &page, total).await
+            },
             |r| (r.id, r.id),
             AuditEvent,
-        ))
+        )
+        .await
     }
 }

@@ -16,6 +16,7 @@ use crate::db::modules::{self as modules, BlockRow, KitRow, ModuleRow, RevisionR
 use crate::db::notifications::{self as notifications, NotificationRow};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::state::AppState;
 
 type LoadResult<V> = Result<HashMap<i64, V>, Arc<AppError>>;
 
@@ -34,31 +35,11 @@ impl<T> ById<T> {
     }
 }
 
-macro_rules! by_id_loader {
-    ($row:ty, $fetch:path) => {
-        impl Loader<i64> for ById<$row> {
-            type Value = $row;
-            type Error = Arc<AppError>;
-            async fn load(&self, keys: &[i64]) -> LoadResult<$row> {
-                let mut pooled = self.db.read().await.map_err(Arc::new)?;
-                let rows = $fetch(&mut pooled.conn(), keys).await.map_err(Arc::new)?;
-                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-            }
-        }
-    };
+/// Rows that one of the request's loaders finds by id.
+pub trait RowById: Sized + Clone + Send + Sync + 'static {
+    /// The loader.
+    fn loader(l: &Loaders) -> &DataLoader<ById<Self>, HashMapCache>;
 }
-
-by_id_loader!(OrganizationRow, store::organizations_by_ids);
-by_id_loader!(UserRow, store::users_by_ids);
-by_id_loader!(QuestionRow, store::questions_by_ids);
-by_id_loader!(KitRow, modules::kits_by_ids);
-by_id_loader!(ModuleRow, modules::modules_by_ids);
-by_id_loader!(RevisionRow, modules::revisions_by_ids);
-by_id_loader!(CycleRow, cycles::by_ids);
-by_id_loader!(CommentRow, comments::by_ids);
-by_id_loader!(ReplyRow, comments::replies_by_ids);
-by_id_loader!(NotificationRow, notifications::by_ids);
-by_id_loader!(AuditRow, audit::by_ids);
 
 /// The viewer's organization's late-submission grant in each cycle.
 pub struct LateGrantOf {
@@ -71,17 +52,10 @@ impl Loader<i64> for LateGrantOf {
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[i64]) -> LoadResult<chrono::DateTime<chrono::Utc>> {
         let mut pooled = self.db.read().await.map_err(Arc::new)?;
-        let mut c = pooled.conn();
-        let mut map = HashMap::new();
-        for k in keys {
-            if let Some(u) = cycles::late_until(&mut c, *k, self.organization_id)
-                .await
-                .map_err(Arc::new)?
-            {
-                map.insert(*k, u);
-            }
-        }
-        Ok(map)
+        let grants = cycles::late_grants_of_org(&mut pooled.conn(), keys, self.organization_id)
+            .await
+            .map_err(Arc::new)?;
+        Ok(grants.into_iter().collect())
     }
 }
 
@@ -99,34 +73,6 @@ impl<T> ChildrenOf<T> {
         }
     }
 }
-
-macro_rules! children_loader {
-    ($row:ty, $fetch:path, $parent:ident) => {
-        impl Loader<i64> for ChildrenOf<$row> {
-            type Value = Vec<$row>;
-            type Error = Arc<AppError>;
-            async fn load(&self, keys: &[i64]) -> LoadResult<Vec<$row>> {
-                let mut pooled = self.db.read().await.map_err(Arc::new)?;
-                let rows = $fetch(&mut pooled.conn(), keys).await.map_err(Arc::new)?;
-                let mut map: HashMap<i64, Vec<$row>> =
-                    keys.iter().map(|k| (*k, Vec::new())).collect();
-                for r in rows {
-                    map.entry(r.$parent).or_default().push(r);
-                }
-                Ok(map)
-            }
-        }
-    };
-}
-
-children_loader!(KitRow, modules::kits_of_questions, question_id);
-children_loader!(ModuleRow, modules::modules_of_kits, kit_id);
-children_loader!(SectionRow, modules::sections_of, revision_id);
-children_loader!(BlockRow, modules::blocks_of, revision_id);
-children_loader!(CycleRow, cycles::of_modules, module_id);
-children_loader!(ReplyRow, comments::replies_of, comment_id);
-children_loader!(EditRow, comments::edits_of, comment_id);
-children_loader!(ChangeRow, consolidation::changes_of, comment_id);
 
 /// Each comment's disposition.
 pub struct DispositionOf(Db);
@@ -195,17 +141,13 @@ impl Loader<i64> for MarkdownOf {
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[i64]) -> LoadResult<Arc<String>> {
         let mut pooled = self.0.read().await.map_err(Arc::new)?;
-        let mut c = pooled.conn();
-        let mut map = HashMap::new();
-        for k in keys {
-            if let Some(md) = modules::revision_markdown(&mut c, *k)
-                .await
-                .map_err(Arc::new)?
-            {
-                map.insert(*k, Arc::new(md));
-            }
-        }
-        Ok(map)
+        let sources = modules::revision_markdowns(&mut pooled.conn(), keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(sources
+            .into_iter()
+            .map(|(id, md)| (id, Arc::new(md)))
+            .collect())
     }
 }
 
@@ -239,6 +181,18 @@ impl Loader<i64> for QuestionsOfRapporteur {
     }
 }
 
+/// Everything a loader of lists holds under `key` (empty when nothing).
+pub async fn all_of<K, L, T>(
+    loader: &DataLoader<L, HashMapCache>,
+    key: K,
+) -> Result<Vec<T>, Arc<AppError>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K, Value = Vec<T>, Error = Arc<AppError>>,
+{
+    Ok(loader.load_one(key).await?.unwrap_or_default())
+}
+
 /// Group `(key, value)` pairs by key, with an empty list for keys without any.
 fn group(keys: &[i64], pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
     let mut map: HashMap<i64, Vec<i64>> = keys.iter().map(|k| (*k, Vec::new())).collect();
@@ -248,20 +202,125 @@ fn group(keys: &[i64], pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
     map
 }
 
-/// Load a row that a foreign key points to: its absence is a broken invariant (INTERNAL).
-pub async fn required<L>(
-    loader: &DataLoader<L, HashMapCache>,
-    id: i64,
-    what: &str,
-) -> Result<L::Value, AppError>
-where
-    L: Loader<i64, Error = Arc<AppError>>,
-{
-    loader
-        .load_one(id)
-        .await
-        .map_err(|e| AppError::internal(anyhow::anyhow!("loading {what} {id}: {e}")))?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("{what} {id} is missing")))
+/// Declares every loader of a request once: the struct field, its loader
+/// and how it is made, and so `Loaders::new` and `Loaders::reset`. Loaders
+/// by id also get their batched query and their `RowById` link; loaders of
+/// children their grouping by parent.
+macro_rules! loaders {
+    (
+        $db:ident, $org:ident;
+        by_id {
+            $( $(#[$bd:meta])* $bf:ident: $brow:ty = $bfetch:path, )*
+        }
+        children {
+            $( $(#[$cd:meta])* $cf:ident: $crow:ty = $cfetch:path, by $parent:ident, )*
+        }
+        others {
+            $( $(#[$od:meta])* $of:ident: $okey:ty => $oloader:ty = $omake:expr, )*
+        }
+    ) => {
+        $(
+            impl Loader<i64> for ById<$brow> {
+                type Value = $brow;
+                type Error = Arc<AppError>;
+                async fn load(&self, keys: &[i64]) -> LoadResult<$brow> {
+                    let mut pooled = self.db.read().await.map_err(Arc::new)?;
+                    let rows = $bfetch(&mut pooled.conn(), keys).await.map_err(Arc::new)?;
+                    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+                }
+            }
+
+            impl RowById for $brow {
+                fn loader(l: &Loaders) -> &DataLoader<ById<Self>, HashMapCache> {
+                    &l.$bf
+                }
+            }
+        )*
+
+        $(
+            impl Loader<i64> for ChildrenOf<$crow> {
+                type Value = Vec<$crow>;
+                type Error = Arc<AppError>;
+                async fn load(&self, keys: &[i64]) -> LoadResult<Vec<$crow>> {
+                    let mut pooled = self.db.read().await.map_err(Arc::new)?;
+                    let rows = $cfetch(&mut pooled.conn(), keys).await.map_err(Arc::new)?;
+                    let mut map: HashMap<i64, Vec<$crow>> =
+                        keys.iter().map(|k| (*k, Vec::new())).collect();
+                    for r in rows {
+                        map.entry(r.$parent).or_default().push(r);
+                    }
+                    Ok(map)
+                }
+            }
+        )*
+
+        /// The loaders of one request.
+        pub struct Loaders {
+            $( $(#[$bd])* pub $bf: DataLoader<ById<$brow>, HashMapCache>, )*
+            $( $(#[$cd])* pub $cf: DataLoader<ChildrenOf<$crow>, HashMapCache>, )*
+            $( $(#[$od])* pub $of: DataLoader<$oloader, HashMapCache>, )*
+        }
+
+        impl Loaders {
+            /// The loaders of a request by a viewer of organization `viewer_org`
+            /// (0 when anonymous), for late grants.
+            pub fn new(state: &AppState, $org: i64) -> Self {
+                let $db = &state.db;
+                Self {
+                    $( $bf: loader(ById::new($db.clone())), )*
+                    $( $cf: loader(ChildrenOf::new($db.clone())), )*
+                    $( $of: loader($omake), )*
+                }
+            }
+
+            /// Forget everything loaded so far: a subscription resolves each event
+            /// with fresh rows, not with what it read at an earlier event.
+            pub fn reset(&self) {
+                $( self.$bf.clear::<i64>(); )*
+                $( self.$cf.clear::<i64>(); )*
+                $( self.$of.clear::<$okey>(); )*
+            }
+        }
+    };
+}
+
+loaders! {
+    db, viewer_org;
+    by_id {
+        organizations: OrganizationRow = store::organizations_by_ids,
+        users: UserRow = store::users_by_ids,
+        questions: QuestionRow = store::questions_by_ids,
+        kits: KitRow = modules::kits_by_ids,
+        modules: ModuleRow = modules::modules_by_ids,
+        revisions: RevisionRow = modules::revisions_by_ids,
+        cycles: CycleRow = cycles::by_ids,
+        comments: CommentRow = comments::by_ids,
+        replies: ReplyRow = comments::replies_by_ids,
+        notifications: NotificationRow = notifications::by_ids,
+        audit_events: AuditRow = audit::by_ids,
+    }
+    children {
+        kits_of_question: KitRow = modules::kits_of_questions, by question_id,
+        modules_of_kit: ModuleRow = modules::modules_of_kits, by kit_id,
+        sections_of_revision: SectionRow = modules::sections_of, by revision_id,
+        blocks_of_revision: BlockRow = modules::blocks_of, by revision_id,
+        cycles_of_module: CycleRow = cycles::of_modules, by module_id,
+        replies_of_comment: ReplyRow = comments::replies_of, by comment_id,
+        edits_of_comment: EditRow = comments::edits_of, by comment_id,
+        disposition_changes: ChangeRow = consolidation::changes_of, by comment_id,
+    }
+    others {
+        rapporteurs_of_question: i64 => RapporteursOfQuestion = RapporteursOfQuestion(db.clone()),
+        questions_of_rapporteur: i64 => QuestionsOfRapporteur = QuestionsOfRapporteur(db.clone()),
+        markdown_of_revision: i64 => MarkdownOf = MarkdownOf(db.clone()),
+        late_grant: i64 => LateGrantOf = LateGrantOf {
+            db: db.clone(),
+            organization_id: viewer_org,
+        },
+        dispositions: i64 => DispositionOf = DispositionOf(db.clone()),
+        addressed_in: i64 => AddressedIn = AddressedIn(db.clone()),
+        carried_in: (i64, i64) => CarriedIn = CarriedIn(db.clone()),
+    }
 }
 
 fn loader<K, L>(l: L) -> DataLoader<L, HashMapCache>
@@ -272,101 +331,17 @@ where
     DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
 }
 
-/// The loaders of one request.
-pub struct Loaders {
-    pub organizations: DataLoader<ById<OrganizationRow>, HashMapCache>,
-    pub users: DataLoader<ById<UserRow>, HashMapCache>,
-    pub questions: DataLoader<ById<QuestionRow>, HashMapCache>,
-    pub rapporteurs_of_question: DataLoader<RapporteursOfQuestion, HashMapCache>,
-    pub questions_of_rapporteur: DataLoader<QuestionsOfRapporteur, HashMapCache>,
-    pub kits: DataLoader<ById<KitRow>, HashMapCache>,
-    pub modules: DataLoader<ById<ModuleRow>, HashMapCache>,
-    pub revisions: DataLoader<ById<RevisionRow>, HashMapCache>,
-    pub kits_of_question: DataLoader<ChildrenOf<KitRow>, HashMapCache>,
-    pub modules_of_kit: DataLoader<ChildrenOf<ModuleRow>, HashMapCache>,
-    pub sections_of_revision: DataLoader<ChildrenOf<SectionRow>, HashMapCache>,
-    pub blocks_of_revision: DataLoader<ChildrenOf<BlockRow>, HashMapCache>,
-    pub markdown_of_revision: DataLoader<MarkdownOf, HashMapCache>,
-    pub cycles: DataLoader<ById<CycleRow>, HashMapCache>,
-    pub cycles_of_module: DataLoader<ChildrenOf<CycleRow>, HashMapCache>,
-    pub comments: DataLoader<ById<CommentRow>, HashMapCache>,
-    pub replies: DataLoader<ById<ReplyRow>, HashMapCache>,
-    pub replies_of_comment: DataLoader<ChildrenOf<ReplyRow>, HashMapCache>,
-    pub edits_of_comment: DataLoader<ChildrenOf<EditRow>, HashMapCache>,
-    pub late_grant: DataLoader<LateGrantOf, HashMapCache>,
-    pub dispositions: DataLoader<DispositionOf, HashMapCache>,
-    pub disposition_changes: DataLoader<ChildrenOf<ChangeRow>, HashMapCache>,
-    pub addressed_in: DataLoader<AddressedIn, HashMapCache>,
-    pub carried_in: DataLoader<CarriedIn, HashMapCache>,
-    pub notifications: DataLoader<ById<NotificationRow>, HashMapCache>,
-    pub audit_events: DataLoader<ById<AuditRow>, HashMapCache>,
-}
-
 impl Loaders {
-    /// `viewer_org`: the viewer's organization (0 when anonymous), for late grants.
-    pub fn new(db: &Db, viewer_org: i64) -> Self {
-        Self {
-            organizations: loader(ById::new(db.clone())),
-            users: loader(ById::new(db.clone())),
-            questions: loader(ById::new(db.clone())),
-            rapporteurs_of_question: loader(RapporteursOfQuestion(db.clone())),
-            questions_of_rapporteur: loader(QuestionsOfRapporteur(db.clone())),
-            kits: loader(ById::new(db.clone())),
-            modules: loader(ById::new(db.clone())),
-            revisions: loader(ById::new(db.clone())),
-            kits_of_question: loader(ChildrenOf::new(db.clone())),
-            modules_of_kit: loader(ChildrenOf::new(db.clone())),
-            sections_of_revision: loader(ChildrenOf::new(db.clone())),
-            blocks_of_revision: loader(ChildrenOf::new(db.clone())),
-            markdown_of_revision: loader(MarkdownOf(db.clone())),
-            cycles: loader(ById::new(db.clone())),
-            cycles_of_module: loader(ChildrenOf::new(db.clone())),
-            comments: loader(ById::new(db.clone())),
-            replies: loader(ById::new(db.clone())),
-            replies_of_comment: loader(ChildrenOf::new(db.clone())),
-            edits_of_comment: loader(ChildrenOf::new(db.clone())),
-            late_grant: loader(LateGrantOf {
-                db: db.clone(),
-                organization_id: viewer_org,
-            }),
-            dispositions: loader(DispositionOf(db.clone())),
-            disposition_changes: loader(ChildrenOf::new(db.clone())),
-            addressed_in: loader(AddressedIn(db.clone())),
-            carried_in: loader(CarriedIn(db.clone())),
-            notifications: loader(ById::new(db.clone())),
-            audit_events: loader(ById::new(db.clone())),
-        }
-    }
-
-    /// Forget everything loaded so far: a subscription resolves each event
-    /// with fresh rows, not with what it read at an earlier event.
-    pub fn reset(&self) {
-        self.organizations.clear::<i64>();
-        self.users.clear::<i64>();
-        self.questions.clear::<i64>();
-        self.rapporteurs_of_question.clear::<i64>();
-        self.questions_of_rapporteur.clear::<i64>();
-        self.kits.clear::<i64>();
-        self.modules.clear::<i64>();
-        self.revisions.clear::<i64>();
-        self.kits_of_question.clear::<i64>();
-        self.modules_of_kit.clear::<i64>();
-        self.sections_of_revision.clear::<i64>();
-        self.blocks_of_revision.clear::<i64>();
-        self.markdown_of_revision.clear::<i64>();
-        self.cycles.clear::<i64>();
-        self.cycles_of_module.clear::<i64>();
-        self.comments.clear::<i64>();
-        self.replies.clear::<i64>();
-        self.replies_of_comment.clear::<i64>();
-        self.edits_of_comment.clear::<i64>();
-        self.late_grant.clear::<i64>();
-        self.dispositions.clear::<i64>();
-        self.disposition_changes.clear::<i64>();
-        self.addressed_in.clear::<i64>();
-        self.carried_in.clear::<(i64, i64)>();
-        self.notifications.clear::<i64>();
-        self.audit_events.clear::<i64>();
+    /// Load the row a foreign key points to: its absence is a broken invariant (INTERNAL).
+    pub async fn required<R: RowById>(&self, id: i64, what: &str) -> Result<R, AppError>
+    where
+        ById<R>: Loader<i64, Value = R, Error = Arc<AppError>>,
+    {
+        R::loader(self)
+            .load_one(id)
+            .await
+            .map_err(|e| AppError::internal(anyhow::anyhow!("loading {what} {id}: {e}")))?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("{what} {id} is missing")))
     }
 
     /// Seed the caches with the rows a live event already carries, so the

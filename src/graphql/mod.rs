@@ -1,4 +1,20 @@
 //! The GraphQL API: one schema merged from per-area query and mutation roots.
+//!
+//! Layout, in layers that import only downwards:
+//! - the root files, one per area (`accounts`, `questions`, `modules`,
+//!   `review`, `consolidation`, `notifications`, `search`, `audit`, `session`,
+//!   `node`, `live`): the query, mutation and subscription roots of the area
+//!   with their inputs and payloads;
+//! - [`types`]: the object types, one file per type with all its fields;
+//! - the infrastructure: [`connection`] (the one way to page a list),
+//!   [`ids`], [`context`], [`loaders`], [`errors`], and the request pipeline
+//!   ([`request`], [`limits`], [`budget`], [`order`]).
+//!
+//! Reads go through the services (`service::queries`, `service::search`, and
+//! the use cases for mutations), with the rows they return named through
+//! `service::records`. No file here but [`loaders`] imports `crate::db`: the
+//! DataLoaders are the one documented exception, batching the lookups by id
+//! that every type's fields make. `tests/api/layout.rs` checks this.
 
 pub mod accounts;
 pub mod audit;
@@ -7,6 +23,7 @@ pub mod connection;
 pub mod consolidation;
 pub mod context;
 pub mod errors;
+pub mod ids;
 pub mod limits;
 pub mod live;
 pub mod loaders;
@@ -19,6 +36,7 @@ pub mod request;
 pub mod review;
 pub mod search;
 pub mod session;
+pub mod types;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 

@@ -2,41 +2,13 @@
 
 use async_graphql::{Context, Interface, Object, Result, ID};
 
-use super::accounts::{Organization, User};
 use super::context::CtxExt;
-use super::modules::{Kit, Module, Revision};
-use super::questions::Question;
-use super::review::{visible_comment, visible_reply, ReviewCycle};
-use crate::domain::ids::{GlobalId, IdError, NodeKind};
+use super::types::{
+    AuditEvent, Comment, Kit, Module, Notification, Organization, Question, Reply, ReviewCycle,
+    Revision, User,
+};
+use crate::domain::ids::{GlobalId, NodeKind};
 use crate::error::{AppError, AppResult};
-
-/// Encoding of ids for the API.
-pub mod ids {
-    use super::*;
-
-    /// The opaque id of a row of `kind`.
-    pub fn id(kind: NodeKind, id: i64) -> ID {
-        ID(GlobalId::new(kind, id).to_string())
-    }
-}
-
-/// Decode an id given in input `field`, which must name a `kind`.
-pub fn decode_id(field: &str, id: &ID, kind: NodeKind) -> AppResult<i64> {
-    GlobalId::parse_kind(id.as_str(), kind).map_err(|e| match e {
-        IdError::Malformed => {
-            AppError::validation(field, format!("'{}' is not a valid id", id.as_str()))
-        }
-        e @ IdError::WrongKind { .. } => AppError::validation(field, e),
-    })
-}
-
-/// Decode a list of ids of one kind; errors name the field and the index.
-pub fn decode_ids(field: &str, list: &[ID], kind: NodeKind) -> AppResult<Vec<i64>> {
-    list.iter()
-        .enumerate()
-        .map(|(i, id)| decode_id(&format!("{field}[{i}]"), id, kind))
-        .collect()
-}
 
 /// An object with a global id.
 #[derive(Interface)]
@@ -51,10 +23,10 @@ pub enum Node {
     Module(Module),
     Revision(Revision),
     ReviewCycle(ReviewCycle),
-    Comment(super::review::Comment),
-    Reply(super::review::Reply),
-    Notification(super::notifications::Notification),
-    AuditEvent(super::audit::AuditEvent),
+    Comment(Comment),
+    Reply(Reply),
+    Notification(Notification),
+    AuditEvent(AuditEvent),
 }
 
 /// The most ids one `nodes` call takes.
@@ -109,11 +81,11 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> Result<Option<Node>> {
             .await?
             .map(|r| Node::ReviewCycle(ReviewCycle(r))),
         NodeKind::Comment => match loaders.comments.load_one(gid.id).await? {
-            Some(row) => visible_comment(ctx, row).await?.map(Node::Comment),
+            Some(row) => Comment::visible(ctx, row).await?.map(Node::Comment),
             None => None,
         },
         NodeKind::Reply => match loaders.replies.load_one(gid.id).await? {
-            Some(row) => visible_reply(ctx, row).await?.map(Node::Reply),
+            Some(row) => Reply::visible(ctx, row).await?.map(Node::Reply),
             None => None,
         },
         NodeKind::Notification => {
@@ -124,7 +96,7 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> Result<Option<Node>> {
                 .load_one(gid.id)
                 .await?
                 .filter(|n| n.user_id == user.id)
-                .map(|n| Node::Notification(super::notifications::Notification(n)))
+                .map(|n| Node::Notification(Notification(n)))
         }
         NodeKind::AuditEvent => {
             let user = ctx.user()?;
@@ -132,8 +104,8 @@ async fn load_node(ctx: &Context<'_>, gid: GlobalId) -> Result<Option<Node>> {
                 .audit_events
                 .load_one(gid.id)
                 .await?
-                .filter(|row| super::audit::may_read(user, row))
-                .map(|row| Node::AuditEvent(super::audit::AuditEvent(row)))
+                .filter(|row| crate::service::queries::audit::may_read(user, row))
+                .map(|row| Node::AuditEvent(AuditEvent(row)))
         }
     })
 }

@@ -1,115 +1,13 @@
-//! `viewer.notifications`, `markNotificationsRead`, and following modules.
+//! `markNotificationsRead`, and following modules.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 
-use super::connection::{self, Conn};
 use super::context::CtxExt;
-use super::loaders::required;
-use super::modules::{Module, Revision};
-use super::node::{decode_id, decode_ids, ids};
-use crate::db::notifications::{self as store, NotificationRow};
+use super::ids::{decode_id, decode_ids};
+use super::types::{required, Module};
 use crate::domain::ids::NodeKind;
 use crate::service::notifications as service;
-
-/// What a notification is about.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "crate::domain::notifications::NotificationKind")]
-pub enum NotificationKind {
-    /// A new revision of a module was published.
-    RevisionPublished,
-}
-
-/// Why you were told.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "crate::domain::notifications::NotificationReason")]
-pub enum NotificationReason {
-    /// Your organization commented on an earlier revision of the module.
-    Commented,
-    /// You follow the module.
-    Following,
-}
-
-/// Something you should know about.
-pub struct Notification(pub NotificationRow);
-
-/// Something you should know about: a new revision of a module you commented on or follow.
-#[Object]
-impl Notification {
-    /// Global id.
-    pub async fn id(&self) -> ID {
-        ids::id(NodeKind::Notification, self.0.id)
-    }
-
-    /// What it is about.
-    async fn kind(&self) -> NotificationKind {
-        self.0.kind.into()
-    }
-
-    /// Why you were told.
-    async fn reason(&self) -> NotificationReason {
-        self.0.reason.into()
-    }
-
-    /// The module concerned.
-    async fn module(&self, ctx: &Context<'_>) -> Result<Module> {
-        Ok(Module(
-            required(&ctx.loaders()?.modules, self.0.module_id, "module").await?,
-        ))
-    }
-
-    /// The new revision.
-    async fn revision(&self, ctx: &Context<'_>) -> Result<Revision> {
-        Ok(Revision(
-            required(&ctx.loaders()?.revisions, self.0.revision_id, "revision").await?,
-        ))
-    }
-
-    /// When it was published.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-
-    /// When you marked it read; null while unread.
-    async fn read_at(&self) -> Option<DateTime<Utc>> {
-        self.0.read_at
-    }
-}
-
-/// A page of your notifications, newest first.
-pub async fn list(
-    ctx: &Context<'_>,
-    user_id: i64,
-    unread: Option<bool>,
-    first: Option<i32>,
-    after: Option<String>,
-) -> Result<Conn<Notification>> {
-    let page = connection::page(first, after, None, None)?;
-    let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    let mut c = pooled.conn();
-    let (rows, more) = store::list(&mut c, user_id, unread, &page).await?;
-    let total = if connection::wants_total(ctx) {
-        store::count(&mut c, user_id, unread).await?
-    } else {
-        0
-    };
-    Ok(connection::build(
-        rows,
-        more,
-        &page,
-        total,
-        |r| (r.id, r.id),
-        Notification,
-    ))
-}
-
-/// How many of your notifications are unread.
-pub async fn unread_count(ctx: &Context<'_>, user_id: i64) -> Result<i64> {
-    let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    Ok(store::count(&mut pooled.conn(), user_id, Some(true)).await?)
-}
+use crate::service::queries::notifications as queries;
 
 /// Which notifications to mark read.
 #[derive(InputObject)]
@@ -162,7 +60,7 @@ impl NotificationsMutation {
         let marked = service::mark_read(ctx.state()?, user, ids.as_deref()).await?;
         Ok(MarkNotificationsReadPayload {
             marked: marked as i64,
-            unread_count: unread_count(ctx, user.id).await?,
+            unread_count: queries::unread_count(ctx.state()?, user).await?,
         })
     }
 
@@ -193,18 +91,8 @@ async fn set_following(
     let user = ctx.user()?;
     let id = decode_id("moduleId", module_id, NodeKind::Module)?;
     service::set_following(ctx.state()?, user, id, follow).await?;
-    let module = required(&ctx.loaders()?.modules, id, "module").await?;
     Ok(FollowModulePayload {
-        module: Module(module),
+        module: required(ctx, id, "module").await?,
         following: follow,
     })
-}
-
-/// Does the viewer follow this module?
-pub async fn follows(ctx: &Context<'_>, module_id: i64) -> Result<bool> {
-    let user = ctx.user()?;
-    let state = ctx.state()?;
-    let mut pooled = state.db.read().await?;
-    let found = store::followed_among(&mut pooled.conn(), user.id, &[module_id]).await?;
-    Ok(!found.is_empty())
 }

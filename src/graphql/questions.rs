@@ -1,73 +1,14 @@
-//! Study questions and their rapporteurs.
+//! Study questions: the list, and the secretariat's mutations (rapporteurs included).
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 
-use super::accounts::User;
-use super::connection::{self, Conn};
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
-use super::modules::Kit;
-use super::node::{decode_id, ids};
-use crate::db::accounts::{self as store, QuestionRow};
+use super::ids::decode_id;
+use super::types::{Question, User};
 use crate::domain::ids::NodeKind;
+use crate::service::queries::accounts as queries;
 use crate::service::{accounts as service, Actor};
-
-/// A study question, e.g. 17-2/2 (study group 2).
-pub struct Question(pub QuestionRow);
-
-/// A study question, e.g. 17-2/2 (study group 2).
-#[Object]
-impl Question {
-    /// Global id.
-    pub async fn id(&self) -> ID {
-        ids::id(NodeKind::Question, self.0.id)
-    }
-    /// The question's code, e.g. `17-2/2`.
-    async fn code(&self) -> &str {
-        &self.0.code
-    }
-    /// Title.
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
-    /// The study group (the number after the `/`).
-    async fn study_group(&self) -> i64 {
-        self.0.study_group
-    }
-    /// The rapporteurs assigned to this question.
-    async fn rapporteurs(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
-        let loaders = ctx.loaders()?;
-        let ids = loaders
-            .rapporteurs_of_question
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        let rows = loaders.users.load_many(ids.iter().copied()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|i| rows.get(i).cloned())
-            .map(User::new)
-            .collect())
-    }
-    /// The question's toolkits, oldest first.
-    async fn kits(&self, ctx: &Context<'_>) -> Result<Vec<Kit>> {
-        let rows = ctx
-            .loaders()?
-            .kits_of_question
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        Ok(rows.into_iter().map(Kit).collect())
-    }
-    /// Whether the viewer may manage this question's kits, modules and review cycles.
-    async fn viewer_can_manage(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(ctx.user()?.manages_question(self.0.id))
-    }
-    /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-}
 
 #[derive(Default)]
 pub struct QuestionsQuery;
@@ -85,23 +26,15 @@ impl QuestionsQuery {
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Question>> {
         ctx.user()?;
-        let page = connection::page(first, after, last, before)?;
-        let mut pooled = ctx.state()?.db.read().await?;
-        let mut c = pooled.conn();
-        let (rows, more) = store::list_questions(&mut c, &page).await?;
-        let total = if connection::wants_total(ctx) {
-            store::count_questions(&mut c).await?
-        } else {
-            0
-        };
-        Ok(connection::build(
-            rows,
-            more,
-            &page,
-            total,
+        let state = ctx.state()?;
+        connection::query(
+            ctx,
+            PageArgs::new(first, after, last, before),
+            |page, total| async move { queries::questions(state, &page, total).await },
             |r| (r.id, r.id),
             Question,
-        ))
+        )
+        .await
     }
 
     /// One question by its code, e.g. `17-2/2`.
@@ -111,8 +44,7 @@ impl QuestionsQuery {
         #[graphql(desc = "Code, e.g. `17-2/2`.")] code: String,
     ) -> Result<Option<Question>> {
         ctx.user()?;
-        let mut pooled = ctx.state()?.db.read().await?;
-        Ok(store::question_by_code(&mut pooled.conn(), code.trim())
+        Ok(queries::question_by_code(ctx.state()?, code.trim())
             .await?
             .map(Question))
     }

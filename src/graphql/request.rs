@@ -144,7 +144,7 @@ pub fn prepare(
         Viewer::Anonymous => 0,
     };
     let request = request.data(state.clone()).data(RequestData {
-        loaders: Arc::new(Loaders::new(&state.db, viewer_org)),
+        loaders: Arc::new(Loaders::new(state, viewer_org)),
         viewer,
         client_addr,
     });

@@ -2,19 +2,17 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 
-use super::connection::{self, Conn};
-use super::consolidation::DispositionKind;
+use super::connection::{self, Conn, PageArgs};
 use super::context::CtxExt;
-use super::node::decode_id;
-use super::review::{Comment, CommentType, Reply};
-use crate::db::comments::{CommentFilter, CommentRow};
-use crate::db::search::SearchFilter;
-use crate::domain::comments::ReplyState;
+use super::ids::decode_id;
+use super::types::{CommentSearchHit, CommentType, DispositionKind};
 use crate::domain::ids::NodeKind;
-use crate::domain::search::{snippet, Query};
+use crate::domain::page::PageOf;
+use crate::domain::search::Query;
 use crate::error::AppError;
+use crate::service::records::{CommentFilter, SearchFilter};
 use crate::service::search::{self as service, Scope};
 
 /// The deepest a search pages (results past it are not worth ranking).
@@ -35,105 +33,6 @@ pub struct CommentSearchFilter {
     /// Only comments with this disposition (where you may see dispositions:
     /// as a rapporteur of the question, or once the cycle has closed).
     pub disposition: Option<DispositionKind>,
-}
-
-/// Where a snippet comes from.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum SearchField {
-    /// The comment's text.
-    Body,
-    /// The comment's proposed change.
-    ProposedChange,
-    /// A reply in the comment's thread.
-    Reply,
-}
-
-/// A range of a snippet's text, in Unicode code points.
-#[derive(SimpleObject)]
-pub struct TextRange {
-    /// The first character (code point), from 0.
-    pub start: i32,
-    /// How many characters (code points).
-    pub length: i32,
-}
-
-/// A passage around the words found, with the words to highlight.
-#[derive(SimpleObject)]
-pub struct SearchSnippet {
-    /// Which text of the comment it comes from.
-    pub field: SearchField,
-    /// The passage; `…` marks text left out.
-    pub text: String,
-    /// The matching words in `text`.
-    pub highlights: Vec<TextRange>,
-    /// For a snippet of a reply: the reply.
-    pub reply: Option<Reply>,
-}
-
-fn to_snippet(
-    field: SearchField,
-    text: &str,
-    q: &Query,
-    reply: Option<Reply>,
-) -> Option<SearchSnippet> {
-    snippet(text, q).map(|s| SearchSnippet {
-        field,
-        text: s.text,
-        highlights: s
-            .highlights
-            .into_iter()
-            .map(|(start, length)| TextRange {
-                start: start as i32,
-                length: length as i32,
-            })
-            .collect(),
-        reply,
-    })
-}
-
-/// One comment found.
-pub struct CommentSearchHit {
-    row: CommentRow,
-    score: f64,
-    query: Arc<Query>,
-}
-
-/// One comment found, with its score and where its words matched.
-#[Object]
-impl CommentSearchHit {
-    /// The comment.
-    async fn comment(&self) -> Comment {
-        Comment(self.row.clone())
-    }
-
-    /// The relevance (higher is better; comparable within one search only).
-    async fn score(&self) -> f64 {
-        self.score
-    }
-
-    /// Where the words were found: the body, the proposed change, replies.
-    async fn snippets(&self, ctx: &Context<'_>) -> Result<Vec<SearchSnippet>> {
-        let q = &self.query;
-        let mut out = Vec::new();
-        out.extend(to_snippet(SearchField::Body, &self.row.body, q, None));
-        if let Some(p) = &self.row.proposed_change {
-            out.extend(to_snippet(SearchField::ProposedChange, p, q, None));
-        }
-        let replies = ctx
-            .loaders()?
-            .replies_of_comment
-            .load_one(self.row.id)
-            .await?
-            .unwrap_or_default();
-        for r in replies
-            .into_iter()
-            .filter(|r| r.state == ReplyState::Active)
-        {
-            let body = r.body.clone();
-            out.extend(to_snippet(SearchField::Reply, &body, q, Some(Reply(r))));
-        }
-        Ok(out)
-    }
 }
 
 #[derive(Default)]
@@ -180,43 +79,38 @@ impl SearchQuery {
                 disposition: f.disposition.map(Into::into),
             },
         };
-        let page = connection::page(first, after, None, None)?;
-        // Search pages by position (ranks have no stable key): a cursor holds
-        // the position of its result, which only this field hands out.
-        let offset = match page.after {
-            None => 0,
-            Some((pos, _)) => pos
-                .checked_add(1)
-                .filter(|o| (1..=MAX_OFFSET).contains(o))
-                .ok_or_else(|| AppError::validation("after", "not a valid cursor"))?,
-        };
-        let found = service::search(
-            ctx.state()?,
-            user,
-            &q,
-            &scope,
-            offset,
-            page.limit as i64,
-            connection::wants_total(ctx),
-        )
-        .await?;
-        let hits: Vec<(i64, CommentRow, f64)> = found
-            .hits
-            .into_iter()
-            .enumerate()
-            .map(|(i, (row, score))| (offset + i as i64, row, score))
-            .collect();
-        Ok(connection::build(
-            hits,
-            found.more,
-            &page,
-            found.total.unwrap_or(0),
+        let (state, words): (_, &Query) = (ctx.state()?, &q);
+        connection::query(
+            ctx,
+            PageArgs::forward(first, after),
+            |page, total| async move {
+                // Search pages by position (ranks have no stable key): a cursor holds
+                // the position of its result, which only this field hands out.
+                let offset = match page.after {
+                    None => 0,
+                    Some((pos, _)) => pos
+                        .checked_add(1)
+                        .filter(|o| (1..=MAX_OFFSET).contains(o))
+                        .ok_or_else(|| AppError::validation("after", "not a valid cursor"))?,
+                };
+                let found =
+                    service::search(state, user, words, &scope, offset, page.limit as i64, total)
+                        .await?;
+                let hits = found
+                    .hits
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (row, score))| (offset + i as i64, row, score))
+                    .collect();
+                Ok::<_, AppError>(PageOf::new((hits, found.more), found.total))
+            },
             |(pos, row, _)| (*pos, row.id),
             |(_, row, score)| CommentSearchHit {
                 row,
                 score,
                 query: q.clone(),
             },
-        ))
+        )
+        .await
     }
 }

@@ -3,8 +3,8 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::accounts::User;
 use super::context::CtxExt;
+use super::types::User;
 use crate::error::AppError;
 use crate::service::session as service;
 

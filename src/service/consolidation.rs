@@ -404,8 +404,7 @@ pub async fn progress(
     let now = state.clock.now();
     let mut pooled = state.db.read().await?;
     let mut c = pooled.conn();
-    let question = cycle.question_id;
-    if !rules::visible(cycle.period().status(now), user.manages_question(question)) {
+    if !dispositions_visible(user, cycle, now) {
         return Ok(None);
     }
     let visible = visible_in(&mut c, user, std::slice::from_ref(cycle), now).await?;
@@ -457,6 +456,22 @@ fn summarize(groups: &[ProgressGroup]) -> Progress {
     p
 }
 
+/// May `user` see the dispositions of this cycle now? Until the cycle closes
+/// they are provisional, seen only by the rapporteurs of its question and the
+/// secretariat. The read paths ask this (`Comment.disposition`, progress, the
+/// table, filters by disposition); the live module applies the same domain
+/// rule to its events itself.
+pub fn dispositions_visible(
+    user: &AuthUser,
+    cycle: &CycleRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    rules::visible(
+        cycle.period().status(now),
+        user.manages_question(cycle.question_id),
+    )
+}
+
 /// The comments `user` may see in `cycles`, limited to the cycles whose
 /// dispositions they may see: filtering by a disposition not yet shown to
 /// them would reveal it.
@@ -468,10 +483,10 @@ pub async fn visible_with_dispositions(
 ) -> AppResult<Visible> {
     let mut visible = super::comments::visible_in(c, user, cycles, now).await?;
     let shown = |id: &i64| {
-        cycles.iter().find(|c| c.id == *id).is_some_and(|cy| {
-            let q = cy.question_id;
-            rules::visible(cy.period().status(now), user.manages_question(q))
-        })
+        cycles
+            .iter()
+            .find(|c| c.id == *id)
+            .is_some_and(|cy| dispositions_visible(user, cy, now))
     };
     visible.all_cycles.retain(|id| shown(id));
     visible.sealed_cycles.retain(|id| shown(id));

@@ -11,6 +11,8 @@ pub mod idempotency;
 pub mod import;
 pub mod modules;
 pub mod notifications;
+pub mod queries;
+pub mod records;
 pub mod search;
 pub mod session;
 pub mod table;

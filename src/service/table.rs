@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::comments::visible_in;
+use super::consolidation::dispositions_visible;
 use crate::auth::AuthUser;
 use crate::db::accounts as accounts_store;
 use crate::db::comments::{self as comments_store, CommentFilter, CommentOrder, Visible};
@@ -15,7 +16,7 @@ use crate::db::modules::{self as modules_store, BlockRow, SectionRow};
 use crate::db::Conn;
 use crate::domain::accounts::OrganizationKind;
 use crate::domain::comments::CommentState;
-use crate::domain::disposition::{self as rules, DispositionKind};
+use crate::domain::disposition::DispositionKind;
 use crate::domain::document::BlockKind;
 use crate::domain::page::Page;
 use crate::error::{AppError, AppResult};
@@ -185,10 +186,8 @@ impl Table {
         let cycle = cycles_store::by_id(&mut c, cycle_id)
             .await?
             .ok_or_else(|| AppError::not_found("review cycle"))?;
-        let question = cycle.question_id;
         let visible = visible_in(&mut c, user, std::slice::from_ref(&cycle), now).await?;
-        let show_dispositions =
-            rules::visible(cycle.period().status(now), user.manages_question(question));
+        let show_dispositions = dispositions_visible(user, &cycle, now);
         let labels = labels(&mut c, cycle.revision_id).await?;
         let orgs = accounts_store::organizations_of_cycle(&mut c, cycle.id).await?;
         let organizations = orgs

@@ -11,6 +11,7 @@ mod connections;
 mod consolidation;
 mod faults;
 mod files;
+mod layout;
 mod limits;
 mod live;
 mod modules;

@@ -5,6 +5,9 @@
 //! Events carry ids only. The dispatcher loads the rows they name in one batch
 //! (so 1,000 subscribers cost one set of reads, not 1,000) and each subscriber
 //! decides with the same rules as every read path whether it may see them.
+//! The dispatcher's reads, the clock watch's and `LISTEN` use connections of
+//! their own ([`crate::db::Db::background`]): requests waiting for the
+//! request pool never delay live delivery.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -136,7 +139,7 @@ impl Hub {
     pub async fn start(&self, state: &AppState) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let (tx, rx) = mpsc::channel::<Input>(1024);
         let mut tasks = Vec::new();
-        if let Some(pool) = state.db.postgres_pool() {
+        if let Some(pool) = state.db.listen_pool() {
             let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
             listener.listen(EVENTS_CHANNEL).await?;
             tasks.push(tokio::spawn(listen(listener, tx.clone())));
@@ -210,7 +213,7 @@ async fn watch_clock(state: AppState, tx: mpsc::Sender<Input>) {
             last = now;
             continue;
         }
-        let turned = match state.db.read().await {
+        let turned = match state.db.background().await {
             Ok(mut pooled) => cycles_store::turning_between(&mut pooled.conn(), last, now).await,
             Err(e) => Err(e),
         };
@@ -288,7 +291,7 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let mut pooled = state.db.read().await?;
+    let mut pooled = state.db.background().await?;
     let c = &mut pooled.conn();
     let comments = index(
         comments_store::by_ids(c, &ids(&events, |e| e.comment_id)).await?,

@@ -5,9 +5,11 @@
 //! Events carry ids only. The dispatcher loads the rows they name in one batch
 //! (so 1,000 subscribers cost one set of reads, not 1,000) and each subscriber
 //! decides with the same rules as every read path whether it may see them.
-//! The dispatcher's reads, the clock watch's and `LISTEN` use connections of
-//! their own ([`crate::db::Db::background`]): requests waiting for the
-//! request pool never delay live delivery.
+//! Whatever has queued up while a batch was loading is the next batch: under
+//! a stream of commits the dispatcher runs one set of reads per batch, not
+//! per commit, and does not fall behind. Its reads, the clock watch's and
+//! `LISTEN` use connections of their own ([`crate::db::Db::background`]):
+//! requests waiting for the request pool never delay live delivery.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,6 +36,9 @@ use crate::state::AppState;
 const TICK: Duration = Duration::from_millis(250);
 /// Events waiting for a slow subscriber before it is told it missed some.
 const BUFFER: usize = 8192;
+/// The dispatcher stops taking queued inputs into a batch once it holds this
+/// many events (one input, such as an import on SQLite, may bring more).
+const BATCH: usize = 256;
 
 /// An event with the rows it names, as this instance read them.
 #[derive(Debug, Clone)]
@@ -236,36 +241,66 @@ async fn watch_clock(state: AppState, tx: mpsc::Sender<Input>) {
     }
 }
 
+/// Fan out every input in order: the events of one input and of whatever
+/// else is already queued behind it (up to [`BATCH`] events) are loaded
+/// together, and a gap among them keeps its place.
 async fn dispatch(state: AppState, hub: Hub, mut rx: mpsc::Receiver<Input>) {
-    while let Some(input) = rx.recv().await {
-        match input {
-            Input::Gap => {
-                let _ = hub.signals.send(Signal::Gap);
-            }
-            Input::Events(events) => {
-                for e in events
-                    .iter()
-                    .filter(|e| e.kind == EventKind::AccountChanged)
-                {
-                    if let Some(u) = e.user_id {
-                        let _ = hub.accounts.send(u);
-                    }
-                }
-                if hub.signals.receiver_count() == 0 {
-                    continue;
-                }
-                match load(&state, &events).await {
-                    Ok(delivered) => {
-                        for d in delivered {
-                            let _ = hub.signals.send(Signal::Event(Arc::new(d)));
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot load live events");
+    let mut batch: Vec<Event> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(input) = next.take() {
+            match input {
+                Input::Gap => {
+                    // What came before the gap goes out before it (or is
+                    // itself told as a gap, when it cannot be loaded).
+                    if !deliver(&state, &hub, &mut batch).await {
                         let _ = hub.signals.send(Signal::Gap);
                     }
                 }
+                Input::Events(events) => {
+                    for e in events.iter() {
+                        if e.kind == EventKind::AccountChanged {
+                            if let Some(u) = e.user_id {
+                                let _ = hub.accounts.send(u);
+                            }
+                        } else {
+                            batch.push(e.clone());
+                        }
+                    }
+                }
             }
+            if batch.len() < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        deliver(&state, &hub, &mut batch).await;
+    }
+}
+
+/// Load the batch's rows and send its events in order (emptying it). A batch
+/// that cannot be loaded is a gap: subscribers are told so, and this returns
+/// true.
+async fn deliver(state: &AppState, hub: &Hub, batch: &mut Vec<Event>) -> bool {
+    if batch.is_empty() {
+        return false;
+    }
+    if hub.signals.receiver_count() == 0 {
+        batch.clear();
+        return false;
+    }
+    let loaded = load(state, batch).await;
+    batch.clear();
+    match loaded {
+        Ok(delivered) => {
+            for d in delivered {
+                let _ = hub.signals.send(Signal::Event(Arc::new(d)));
+            }
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load live events");
+            let _ = hub.signals.send(Signal::Gap);
+            true
         }
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -145,9 +146,8 @@ impl Hub {
         let (tx, rx) = mpsc::channel::<Input>(1024);
         let mut tasks = Vec::new();
         if let Some(pool) = state.db.listen_pool() {
-            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-            listener.listen(EVENTS_CHANNEL).await?;
-            tasks.push(tokio::spawn(listen(listener, tx.clone())));
+            let listener = open_listener(pool).await?;
+            tasks.push(tokio::spawn(listen(pool.clone(), listener, tx.clone())));
         } else {
             tasks.push(tokio::spawn(forward_local(
                 state.db.committed_events(),
@@ -177,8 +177,15 @@ async fn forward_local(mut rx: broadcast::Receiver<Arc<Vec<Event>>>, tx: mpsc::S
     }
 }
 
+/// A connection that `LISTEN`s for events.
+async fn open_listener(pool: &sqlx::PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(EVENTS_CHANNEL).await?;
+    Ok(listener)
+}
+
 /// PostgreSQL: events committed by any instance.
-async fn listen(mut listener: sqlx::postgres::PgListener, tx: mpsc::Sender<Input>) {
+async fn listen(pool: sqlx::PgPool, mut listener: PgListener, tx: mpsc::Sender<Input>) {
     loop {
         let input = match listener.try_recv().await {
             Ok(Some(n)) => match decode_batch(n.payload()) {
@@ -188,14 +195,34 @@ async fn listen(mut listener: sqlx::postgres::PgListener, tx: mpsc::Sender<Input
                     continue;
                 }
             },
+            // The connection dropped and `LISTEN` is back on a new one.
             Ok(None) => {
-                tracing::warn!("the LISTEN connection dropped; reconnecting");
+                tracing::warn!("the LISTEN connection dropped and was reopened");
                 Input::Gap
             }
             Err(sqlx::Error::PoolClosed) => return,
+            // The connection dropped and no new one could be had (within the
+            // background pool's short timeout): subscribers are told now,
+            // and again once `LISTEN` is back, as whoever subscribed in
+            // between may have missed events.
             Err(e) => {
                 tracing::warn!(error = %e, "LISTEN failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                if tx.send(Input::Gap).await.is_err() {
+                    return;
+                }
+                // On a new connection: the old one may be broken for good.
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    match open_listener(&pool).await {
+                        Ok(l) => {
+                            listener = l;
+                            break;
+                        }
+                        Err(sqlx::Error::PoolClosed) => return,
+                        Err(e) => tracing::debug!(error = %e, "LISTEN still failing"),
+                    }
+                }
+                tracing::info!("LISTEN is back");
                 Input::Gap
             }
         };

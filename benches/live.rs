@@ -29,7 +29,8 @@
 //! `LIVE_ROUNDS` repeats the fan-out (0 skips it); `SEARCH_COMMENTS=0` skips
 //! the search; the mixed load: `LIVE_MIXED_SECS` (0 skips it), `LIVE_WRITERS`,
 //! `LIVE_READERS`, `LIVE_WRITER_PAUSE_MS`, `LIVE_MIXED_POOL`;
-//! `LIVE_ONLY`, `LIVE_SQLITE_DIR`, `LIVE_HOLD_SECS`: see `main`.
+//! `LIVE_ONLY`, `LIVE_SQLITE_DIR`, `LIVE_HOLD_SECS`: see `main`;
+//! `BENCH_SERVER_BIN` runs another server binary (a build of an older commit).
 
 mod common;
 

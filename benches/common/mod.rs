@@ -49,9 +49,13 @@ pub fn start_server(url: &str, port: u16) -> Child {
 }
 
 /// The release server binary on `url`, with `env` set on top of (and
-/// overriding) the benchmarks' usual settings.
+/// overriding) the benchmarks' usual settings. `BENCH_SERVER_BIN` names
+/// another server binary (an older build, to compare with).
 pub fn start_server_with(url: &str, port: u16, env: &[(&str, &str)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kitreview"))
+    let bin = std::env::var_os("BENCH_SERVER_BIN")
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_kitreview").into());
+    Command::new(bin)
         .args([
             "serve",
             "--listen",

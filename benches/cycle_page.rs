@@ -160,8 +160,6 @@ async fn seed(url: &str) -> Seeded {
     }
 }
 
-const CYCLE_PAGE: &str = "query CyclePage($c: ID!, $r: ID!) { revision: node(id: $r) { ... on Revision { number sections { anchorId clause title blocks { anchorId kind text } } commentCounts { sectionAnchorId count } } } cycle: node(id: $c) { ... on ReviewCycle { title status closesAt comments(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id number type typeCode state body proposedChange late anchor { kind sectionAnchorId blockAnchorId quote { exact start end } } author { displayName } organization { shortName countryCode } viewerCanEdit replies(first: 10) { totalCount nodes { body author { displayName } organization { shortName } } } } } } } }";
-
 const SUBMIT: &str = "mutation Submit($c: ID!) { submitComment(input: {cycleId: $c, anchor: {kind: DOCUMENT}, type: GENERAL, body: \"A comment under load\"}) { comment { number } } }";
 
 /// A wrk script that POSTs one GraphQL body and counts responses with errors.
@@ -226,7 +224,7 @@ async fn run(label: &str, url: &str, port: u16) {
         std::thread::sleep(Duration::from_millis(25));
     }
     let dir = tempfile::tempdir().expect("dir");
-    let page_body = serde_json::json!({ "query": CYCLE_PAGE, "variables": { "c": seeded.cycle_gid, "r": seeded.revision_gid } }).to_string();
+    let page_body = serde_json::json!({ "query": common::CYCLE_PAGE, "variables": { "c": seeded.cycle_gid, "r": seeded.revision_gid } }).to_string();
     let page = wrk_script(dir.path(), "page", &page_body, &seeded.tokens[1]);
     let idle = common::rss_kib(server.id());
     let out = wrk(&page, port, 10);

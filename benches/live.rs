@@ -1,5 +1,5 @@
-//! Benchmark: live fan-out and full-text search, end to end against the
-//! release server binary.
+//! Benchmark: live fan-out (alone and under mixed request load) and
+//! full-text search, end to end against the release server binary.
 //!
 //! - Fan-out: 1,000 WebSocket subscribers (graphql-transport-ws) on one review
 //!   cycle's `cycleEvents`; 50 comments submitted over HTTP one after another
@@ -7,6 +7,12 @@
 //!   before the `submitComment` request is sent to the subscriber's receipt of
 //!   the `next` message; deliveries received against expected, duplicates,
 //!   anything else the subscribers were told (errors, closes).
+//! - Mixed load: 16 writers submitting comments over HTTP in a loop and 8
+//!   readers asking for the cycle page (sections, blocks, 100 comments with
+//!   replies) in a loop, for 20 s, on a server with the default request pool
+//!   (10 connections), while 1,000 subscribers listen to the cycle: latency of
+//!   each delivery of a writer's comment (as for the fan-out), deliveries
+//!   received against expected, the requests' own times.
 //! - Search: 100,000 comments of generated English and French
 //!   e-government / environment text, seeded through the CSV import endpoint
 //!   (20 uploads of 5,000 rows), then 200 `searchComments` queries (rare
@@ -20,8 +26,11 @@
 //! `BENCH_POSTGRES_URL` (or `TEST_POSTGRES_URL`). Smaller runs:
 //! `LIVE_SUBSCRIBERS`, `LIVE_COMMENTS`, `SEARCH_COMMENTS`, `SEARCH_QUERIES`;
 //! `SEARCH_BUDGET_SECS` (300) stops the queries when they take longer in all;
-//! `LIVE_ROUNDS` repeats the fan-out; `SEARCH_COMMENTS=0` skips the search;
-//! `LIVE_ONLY`, `LIVE_SQLITE_DIR`, `LIVE_HOLD_SECS`: see `main`.
+//! `LIVE_ROUNDS` repeats the fan-out (0 skips it); `SEARCH_COMMENTS=0` skips
+//! the search; the mixed load: `LIVE_MIXED_SECS` (0 skips it), `LIVE_WRITERS`,
+//! `LIVE_READERS`, `LIVE_WRITER_PAUSE_MS`, `LIVE_MIXED_POOL`;
+//! `LIVE_ONLY`, `LIVE_SQLITE_DIR`, `LIVE_HOLD_SECS`: see `main`;
+//! `BENCH_SERVER_BIN` runs another server binary (a build of an older commit).
 
 mod common;
 
@@ -41,10 +50,12 @@ use tokio_tungstenite::tungstenite::Message;
 
 use kitreview::clock::SystemClock;
 use kitreview::config::LimitArgs;
+use kitreview::domain::comments::{AnchorKind, CommentType};
 use kitreview::domain::cycle::Visibility;
 use kitreview::domain::ids::{GlobalId, NodeKind};
+use kitreview::service::comments::{self, AnchorInput, TextInput};
 use kitreview::service::modules::RevisionInput;
-use kitreview::service::{cycles, modules, Actor};
+use kitreview::service::{cycles, modules, session, Actor};
 
 /// However long anything may take before the benchmark gives up on it.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -56,6 +67,9 @@ const UPLOAD_ROWS: usize = 5_000;
 
 const SUBSCRIPTION: &str =
     "subscription($c: ID!) { cycleEvents(cycleId: $c) { kind comment { id number body } } }";
+/// The mixed load's subscription: also the comment's `submittedAt`, the
+/// server's clock when it took the submission (before its transaction began).
+const MIXED_SUBSCRIPTION: &str = "subscription($c: ID!) { cycleEvents(cycleId: $c) { kind comment { id number body submittedAt } } }";
 const SUBMIT: &str = "mutation($c: ID!, $b: String!) { submitComment(input: {cycleId: $c, anchor: {kind: DOCUMENT}, type: GENERAL, body: $b}) { comment { id number } } }";
 const SEARCH: &str = "query($q: String!) { searchComments(query: $q, first: 20) { totalCount edges { node { score comment { id number } snippets { field text highlights { start length } } } } } }";
 
@@ -72,6 +86,10 @@ struct Server(Child);
 impl Server {
     fn start(url: &str, port: u16) -> Self {
         Server(common::start_server(url, port))
+    }
+
+    fn start_with(url: &str, port: u16, env: &[(&str, &str)]) -> Self {
+        Server(common::start_server_with(url, port, env))
     }
 
     fn pid(&self) -> u32 {
@@ -109,6 +127,16 @@ fn percentiles(v: &mut [Duration]) -> (f64, f64, f64) {
     (at(0.50), at(0.99), ms(v[v.len() - 1]))
 }
 
+/// p50, p99 and max of milliseconds `v` (sorted here), which may be negative.
+fn percentiles_ms(v: &mut [f64]) -> (f64, f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    (at(0.50), at(0.99), v[v.len() - 1])
+}
+
 // ---------------------------------------------------------------------------
 // Seeding
 
@@ -141,6 +169,10 @@ fn revision() -> String {
 
 struct Seeded {
     cycle_gid: String,
+    /// The mixed-load case's cycle (on a second module) and its revision:
+    /// `MIXED_COMMENTS` comments to start with, and replies.
+    mixed_cycle_gid: String,
+    mixed_revision_gid: String,
     /// One per user; user 0 is the rapporteur, the others members of
     /// four delegations.
     tokens: Vec<String>,
@@ -199,13 +231,115 @@ async fn seed(url: &str) -> Seeded {
     )
     .await
     .expect("cycle");
+    let (mixed_cycle, mixed_revision) = seed_mixed(&state, &users, &rapporteur, module_id).await;
     let tokens = users.iter().map(|u| common::token(&state, u)).collect();
     state.db.close().await;
     Seeded {
         cycle_gid: GlobalId::new(NodeKind::ReviewCycle, cycle.id).to_string(),
+        mixed_cycle_gid: GlobalId::new(NodeKind::ReviewCycle, mixed_cycle).to_string(),
+        mixed_revision_gid: GlobalId::new(NodeKind::Revision, mixed_revision).to_string(),
         tokens,
         countries: COUNTRIES.iter().map(|(_, cc)| cc.to_string()).collect(),
     }
+}
+
+/// Comments the mixed-load cycle starts with (a third of them quotes), each
+/// with one or two replies.
+const MIXED_COMMENTS: usize = 100;
+
+/// A second module of the same kit, its revision and an OPEN cycle with
+/// `MIXED_COMMENTS` comments anchored to its blocks, for the mixed-load case
+/// (a module has one cycle at a time). Returns the cycle's and the revision's ids.
+async fn seed_mixed(
+    state: &kitreview::state::AppState,
+    users: &[kitreview::db::accounts::UserRow],
+    rapporteur: &kitreview::auth::AuthUser,
+    module_id: i64,
+) -> (i64, i64) {
+    let kit_id = {
+        let mut pooled = state.db.read().await.expect("db");
+        kitreview::db::modules::modules_by_ids(&mut pooled.conn(), &[module_id])
+            .await
+            .expect("module")
+            .first()
+            .expect("the module")
+            .kit_id
+    };
+    let module = modules::create_module(state, Actor::Operator, kit_id, 2, "Mixed load")
+        .await
+        .expect("module");
+    let rev = modules::create_revision(
+        state,
+        Actor::User(rapporteur),
+        RevisionInput {
+            module_id: module.id,
+            base_revision_id: None,
+            markdown: revision(),
+            summary: "bench",
+            addressed_comment_ids: &[],
+            idempotency_key: None,
+        },
+    )
+    .await
+    .expect("revision");
+    let now = chrono::Utc::now();
+    let cycle = cycles::open(
+        state,
+        rapporteur,
+        rev.id,
+        "Mixed-load cycle",
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::days(30),
+        Visibility::Open,
+    )
+    .await
+    .expect("cycle");
+    let mut viewers = Vec::new();
+    for u in users {
+        viewers.push(session::auth_user(state, u.id).await.expect("viewer"));
+    }
+    let blocks = {
+        let mut pooled = state.db.read().await.expect("db");
+        kitreview::db::modules::blocks_of(&mut pooled.conn(), &[rev.id])
+            .await
+            .expect("blocks")
+    };
+    for i in 0..MIXED_COMMENTS {
+        let b = &blocks[i % blocks.len()];
+        let quote = i % 3 == 0;
+        let anchor = AnchorInput {
+            kind: if quote {
+                AnchorKind::Quote
+            } else {
+                AnchorKind::Block
+            },
+            section_anchor_id: None,
+            block_anchor_id: Some(b.anchor_id.clone()),
+            quote: quote.then(|| kitreview::domain::comments::QuoteSelector {
+                exact: "infrastructure, policy".into(),
+                ..Default::default()
+            }),
+        };
+        let text = TextInput {
+            comment_type: [
+                CommentType::General,
+                CommentType::Technical,
+                CommentType::Editorial,
+            ][i % 3],
+            body: format!("Seeded note {i}: wording to revisit before the meeting."),
+            proposed_change: (i % 2 == 0).then(|| "reworded".to_owned()),
+            language: Some("en".into()),
+        };
+        let c = comments::submit_new(state, &viewers[1 + i % 4], cycle.id, &anchor, &text, None)
+            .await
+            .expect("comment");
+        for r in 0..(1 + i % 2) {
+            comments::add_reply(state, &viewers[(i + r) % 5], c.id, "Noted.", None)
+                .await
+                .expect("reply");
+        }
+    }
+    (cycle.id, rev.id)
 }
 
 /// POST a GraphQL request; whatever goes wrong on the way (the connection,
@@ -245,6 +379,9 @@ enum Seen {
         number: i64,
         id: String,
         at: Instant,
+        /// Milliseconds from the comment's `submittedAt` to the receipt, by
+        /// the wall clock (the server's is the same machine's), when asked for.
+        stamped: Option<f64>,
     },
     /// A `next` of another kind of event.
     Other,
@@ -257,7 +394,7 @@ fn text(v: Value) -> Message {
 }
 
 /// Connect, sign in, subscribe to the cycle's events.
-async fn open(port: u16, token: &str, cycle: &str) -> Result<Ws, String> {
+async fn open(port: u16, token: &str, cycle: &str, query: &str) -> Result<Ws, String> {
     let mut req = format!("ws://127.0.0.1:{port}/graphql")
         .into_client_request()
         .map_err(|e| format!("request: {e}"))?;
@@ -297,7 +434,7 @@ async fn open(port: u16, token: &str, cycle: &str) -> Result<Ws, String> {
     ws.send(text(json!({
         "type": "subscribe",
         "id": "1",
-        "payload": { "query": SUBSCRIPTION, "variables": { "c": cycle } }
+        "payload": { "query": query, "variables": { "c": cycle } }
     })))
     .await
     .map_err(|e| format!("send subscribe: {e}"))?;
@@ -323,6 +460,7 @@ async fn listen(
             }
             msg = ws.next() => {
                 let at = Instant::now();
+                let wall = chrono::Utc::now();
                 let t = match msg {
                     Some(Ok(Message::Text(t))) => t,
                     Some(Ok(Message::Close(f))) => {
@@ -347,7 +485,14 @@ async fn listen(
                     }
                     Some("next") if event["kind"] == "COMMENT_SUBMITTED" => {
                         match (event["comment"]["number"].as_i64(), event["comment"]["id"].as_str()) {
-                            (Some(number), Some(id)) => Seen::Comment { sub, number, id: id.to_owned(), at },
+                            (Some(number), Some(id)) => {
+                                let stamped = event["comment"]["submittedAt"]
+                                    .as_str()
+                                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                                    .and_then(|t| (wall - t.with_timezone(&chrono::Utc)).num_microseconds())
+                                    .map(|us| us as f64 / 1000.0);
+                                Seen::Comment { sub, number, id: id.to_owned(), at, stamped }
+                            }
                             _ => Seen::Problem(format!("COMMENT_SUBMITTED without a comment: {}", short(t.as_str()))),
                         }
                     }
@@ -380,6 +525,7 @@ impl Tally {
                 number,
                 id,
                 at,
+                ..
             } => {
                 if !self.seen_ids.get(&number).is_some_and(|s| s.contains(&id)) {
                     self.seen_ids.entry(number).or_default().insert(id);
@@ -430,75 +576,103 @@ async fn submit(
     }
 }
 
-async fn fan_out(
-    label: &str,
-    seeded: &Seeded,
-    server: &mut Server,
-    http: &reqwest::Client,
-    port: u16,
-) {
-    let subscribers = env_usize("LIVE_SUBSCRIBERS", 1_000);
-    let comments = env_usize("LIVE_COMMENTS", 50);
-    let cycle = seeded.cycle_gid.as_str();
-    // Subscribers as the rapporteur and every delegation (the submitter's too).
-    let readers: Vec<&str> = seeded.tokens.iter().map(String::as_str).collect();
-    let submitter = seeded.tokens[1].as_str();
-    let rss_idle = common::rss_kib(server.pid());
+/// Subscribers on one cycle, each socket read by a task of its own.
+struct Subscribers {
+    /// Those that connected, by index (of `0..asked`).
+    connected: Vec<usize>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    seen: mpsc::UnboundedReceiver<Seen>,
+    stop: watch::Sender<bool>,
+}
 
-    let started = Instant::now();
-    let opened: Vec<(usize, Result<Ws, String>)> = futures_util::stream::iter(0..subscribers)
-        .map(|i| {
-            let token = readers[i % readers.len()];
-            async move {
-                let r = match tokio::time::timeout(TIMEOUT, open(port, token, cycle)).await {
-                    Ok(r) => r,
-                    Err(_) => Err("timed out connecting".into()),
-                };
-                (i, r)
+impl Subscribers {
+    /// Connect `n` subscribers to `cycle` (as the users of `tokens` in turn),
+    /// `CONNECTING` handshakes at a time; `case` prefixes what is printed.
+    async fn connect(
+        case: &str,
+        (tokens, query): (&[&str], &str),
+        cycle: &str,
+        n: usize,
+        port: u16,
+    ) -> Self {
+        let started = Instant::now();
+        let opened: Vec<(usize, Result<Ws, String>)> = futures_util::stream::iter(0..n)
+            .map(|i| {
+                let token = tokens[i % tokens.len()];
+                async move {
+                    let r = match tokio::time::timeout(TIMEOUT, open(port, token, cycle, query))
+                        .await
+                    {
+                        Ok(r) => r,
+                        Err(_) => Err("timed out connecting".into()),
+                    };
+                    (i, r)
+                }
+            })
+            .buffer_unordered(CONNECTING)
+            .collect()
+            .await;
+        let connect_time = started.elapsed();
+        let (seen_tx, seen) = mpsc::unbounded_channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let mut failed: HashMap<String, usize> = HashMap::new();
+        let mut tasks = Vec::new();
+        let mut connected = Vec::new();
+        for (i, r) in opened {
+            match r {
+                Ok(ws) => {
+                    connected.push(i);
+                    tasks.push(tokio::spawn(listen(
+                        i,
+                        ws,
+                        seen_tx.clone(),
+                        stop_rx.clone(),
+                    )));
+                }
+                Err(e) => *failed.entry(e).or_default() += 1,
             }
-        })
-        .buffer_unordered(CONNECTING)
-        .collect()
-        .await;
-    let connect_time = started.elapsed();
-    let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut failed: HashMap<String, usize> = HashMap::new();
-    let mut tasks = Vec::new();
-    let mut connected = Vec::new();
-    for (i, r) in opened {
-        match r {
-            Ok(ws) => {
-                connected.push(i);
-                tasks.push(tokio::spawn(listen(
-                    i,
-                    ws,
-                    seen_tx.clone(),
-                    stop_rx.clone(),
-                )));
+        }
+        println!(
+            "{case}: {}/{n} subscribers connected in {:.0} ms{}",
+            connected.len(),
+            ms(connect_time),
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!("; FAILED: {failed:?}")
             }
-            Err(e) => *failed.entry(e).or_default() += 1,
+        );
+        Subscribers {
+            connected,
+            tasks,
+            seen,
+            stop,
         }
     }
-    drop(seen_tx);
-    println!(
-        "live fan-out ({label}): {}/{subscribers} subscribers connected in {:.0} ms{}",
-        connected.len(),
-        ms(connect_time),
-        if failed.is_empty() {
-            String::new()
-        } else {
-            format!("; FAILED: {failed:?}")
-        }
-    );
-    let mut tally = Tally::default();
-    let mut ids: HashMap<i64, String> = HashMap::new();
 
-    // Warm-up: the server takes each subscription on its own time (there is
-    // no acknowledgement); comments until every subscriber has had one.
+    /// Close every socket; what they had read is still in `seen`.
+    async fn close(&mut self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+}
+
+/// The server takes each subscription on its own time (there is no
+/// acknowledgement): comments, at most 10, until every subscriber has had
+/// one. Returns their numbers (none when `submitComment` failed) and the time taken.
+async fn warm_up(
+    case: &str,
+    subs: &mut Subscribers,
+    tally: &mut Tally,
+    ids: &mut HashMap<i64, String>,
+    (http, port): (&reqwest::Client, u16),
+    submitter: &str,
+    cycle: &str,
+) -> (Vec<i64>, Duration) {
     let warm_started = Instant::now();
     let mut warm_numbers = Vec::new();
-    let mut all_ready = false;
     for round in 0..10 {
         match submit(
             http,
@@ -514,14 +688,15 @@ async fn fan_out(
                 warm_numbers.push(n);
             }
             Err(e) => {
-                println!("live fan-out ({label}): warm-up submitComment FAILED: {e}");
+                println!("{case}: warm-up submitComment FAILED: {e}");
                 break;
             }
         }
         let deadline = Instant::now() + Duration::from_secs(5);
+        let mut all_ready = false;
         while Instant::now() < deadline {
-            tally.drain(&mut seen_rx, Duration::from_millis(50)).await;
-            all_ready = connected.iter().all(|s| {
+            tally.drain(&mut subs.seen, Duration::from_millis(50)).await;
+            all_ready = subs.connected.iter().all(|s| {
                 warm_numbers
                     .iter()
                     .any(|n| tally.got.contains_key(&(*n, *s)))
@@ -534,28 +709,64 @@ async fn fan_out(
             break;
         }
     }
+    (warm_numbers, warm_started.elapsed())
+}
+
+/// How many of `subs` have received one of `numbers`.
+fn live_count(subs: &Subscribers, tally: &Tally, numbers: &[i64]) -> usize {
+    subs.connected
+        .iter()
+        .filter(|s| numbers.iter().any(|n| tally.got.contains_key(&(*n, **s))))
+        .count()
+}
+
+async fn fan_out(
+    label: &str,
+    seeded: &Seeded,
+    server: &mut Server,
+    http: &reqwest::Client,
+    port: u16,
+) {
+    let subscribers = env_usize("LIVE_SUBSCRIBERS", 1_000);
+    let comments = env_usize("LIVE_COMMENTS", 50);
+    let cycle = seeded.cycle_gid.as_str();
+    let case = format!("live fan-out ({label})");
+    // Subscribers as the rapporteur and every delegation (the submitter's too).
+    let readers: Vec<&str> = seeded.tokens.iter().map(String::as_str).collect();
+    let submitter = seeded.tokens[1].as_str();
+    let rss_idle = common::rss_kib(server.pid());
+
+    let mut subs =
+        Subscribers::connect(&case, (&readers, SUBSCRIPTION), cycle, subscribers, port).await;
+    let mut tally = Tally::default();
+    let mut ids: HashMap<i64, String> = HashMap::new();
+    let (warm_numbers, warm_time) = warm_up(
+        &case,
+        &mut subs,
+        &mut tally,
+        &mut ids,
+        (http, port),
+        submitter,
+        cycle,
+    )
+    .await;
     if warm_numbers.is_empty() {
-        let _ = stop_tx.send(true);
+        subs.close().await;
         return;
     }
-    let ready = connected
-        .iter()
-        .filter(|s| {
-            warm_numbers
-                .iter()
-                .any(|n| tally.got.contains_key(&(*n, **s)))
-        })
-        .count();
     println!(
-        "live fan-out ({label}): {ready}/{} subscribers live after {} warm-up comment(s), {:.0} ms; server RSS {:.1} MiB idle, {:.1} MiB with the subscribers",
-        connected.len(),
+        "{case}: {}/{} subscribers live after {} warm-up comment(s), {:.0} ms; server RSS {:.1} MiB idle, {:.1} MiB with the subscribers",
+        live_count(&subs, &tally, &warm_numbers),
+        subs.connected.len(),
         warm_numbers.len(),
-        ms(warm_started.elapsed()),
+        ms(warm_time),
         rss_idle as f64 / 1024.0,
         common::rss_kib(server.pid()) as f64 / 1024.0,
     );
+    let connected = subs.connected.clone();
+    let seen_rx = &mut subs.seen;
     // Let the warm-up's stragglers in before measuring.
-    tally.drain(&mut seen_rx, Duration::from_millis(200)).await;
+    tally.drain(seen_rx, Duration::from_millis(200)).await;
 
     // The measured comments.
     let mut sent: HashMap<i64, Instant> = HashMap::new();
@@ -575,7 +786,7 @@ async fn fan_out(
             Ok(Err(e)) => submit_errors.push(e),
             Err(_) => submit_errors.push("submitComment timed out".into()),
         }
-        tally.drain(&mut seen_rx, Duration::ZERO).await;
+        tally.drain(seen_rx, Duration::ZERO).await;
         tokio::time::sleep(PAUSE).await;
     }
     let expected = connected.len() * order.len();
@@ -587,16 +798,13 @@ async fn fan_out(
     };
     let deadline = Instant::now() + TIMEOUT;
     while unique(&tally) < expected && Instant::now() < deadline {
-        tally.drain(&mut seen_rx, Duration::from_millis(100)).await;
+        tally.drain(seen_rx, Duration::from_millis(100)).await;
     }
     let waited_all = unique(&tally) >= expected;
     // Late duplicates, if any.
-    tally.drain(&mut seen_rx, Duration::from_millis(500)).await;
-    let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
-    }
-    while let Ok(s) = seen_rx.try_recv() {
+    tally.drain(seen_rx, Duration::from_millis(500)).await;
+    subs.close().await;
+    while let Ok(s) = subs.seen.try_recv() {
         tally.take(s);
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -684,6 +892,403 @@ async fn fan_out(
     }
     if let Some(status) = server.exited() {
         println!("live fan-out ({label}): THE SERVER EXITED: {status}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Mixed load
+
+/// A subscriber's first receipt of a comment, and milliseconds since the
+/// comment's `submittedAt`.
+type Receipt = (Instant, Option<f64>);
+
+/// First receipts of comments by number, one slot per subscriber.
+#[derive(Default)]
+struct Receipts {
+    first: HashMap<i64, Vec<Option<Receipt>>>,
+    /// The id the subscribers were first given with each number, and how
+    /// often they were given another.
+    ids: HashMap<i64, String>,
+    wrong_ids: usize,
+    duplicates: usize,
+    other: usize,
+    problems: HashMap<String, usize>,
+}
+
+impl Receipts {
+    fn take(&mut self, s: Seen, subscribers: usize) {
+        match s {
+            Seen::Comment {
+                sub,
+                number,
+                id,
+                at,
+                stamped,
+            } => {
+                match self.ids.get(&number) {
+                    Some(known) if *known != id => self.wrong_ids += 1,
+                    Some(_) => {}
+                    None => {
+                        self.ids.insert(number, id);
+                    }
+                }
+                let slots = self
+                    .first
+                    .entry(number)
+                    .or_insert_with(|| vec![None; subscribers]);
+                match slots.get_mut(sub) {
+                    Some(slot @ None) => *slot = Some((at, stamped)),
+                    Some(Some(_)) => self.duplicates += 1,
+                    None => {}
+                }
+            }
+            Seen::Other => self.other += 1,
+            Seen::Problem(p) => *self.problems.entry(p).or_default() += 1,
+        }
+    }
+
+    /// Take what has arrived, waiting at most `wait` for the first.
+    async fn drain(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Seen>,
+        subscribers: usize,
+        wait: Duration,
+    ) {
+        if let Ok(Some(s)) = tokio::time::timeout(wait, rx.recv()).await {
+            self.take(s, subscribers);
+        }
+        while let Ok(s) = rx.try_recv() {
+            self.take(s, subscribers);
+        }
+    }
+
+    /// Deliveries of `numbers` so far.
+    fn count(&self, numbers: &[i64]) -> usize {
+        numbers
+            .iter()
+            .filter_map(|n| self.first.get(n))
+            .map(|slots| slots.iter().flatten().count())
+            .sum()
+    }
+}
+
+/// A comment a writer had accepted.
+struct Written {
+    number: i64,
+    id: String,
+    /// Just before its request was sent.
+    sent: Instant,
+    took: Duration,
+}
+
+/// Submit comments one after another (with `pause` between) until `until`;
+/// writer `writer` of `writers` starts that share of a pause late, so that
+/// paused writers do not move in step.
+async fn write_loop(
+    http: reqwest::Client,
+    port: u16,
+    token: String,
+    cycle: String,
+    (writer, writers): (usize, usize),
+    until: Instant,
+    pause: Duration,
+) -> (Vec<Written>, Vec<String>) {
+    let (mut written, mut errors) = (Vec::new(), Vec::new());
+    tokio::time::sleep(pause.mul_f64(writer as f64 / writers.max(1) as f64)).await;
+    let mut k = 0;
+    while Instant::now() < until {
+        // Words no search query of this benchmark looks for.
+        let body = format!("Mixed-load note {k} from writer {writer}: wording to revisit.");
+        k += 1;
+        let sent = Instant::now();
+        match tokio::time::timeout(TIMEOUT, submit(&http, port, &token, &cycle, &body)).await {
+            Ok(Ok((number, id))) => written.push(Written {
+                number,
+                id,
+                sent,
+                took: sent.elapsed(),
+            }),
+            Ok(Err(e)) => errors.push(e),
+            Err(_) => errors.push("submitComment timed out".into()),
+        }
+        if !pause.is_zero() {
+            tokio::time::sleep(pause.min(until.saturating_duration_since(Instant::now()))).await;
+        }
+    }
+    (written, errors)
+}
+
+/// Ask for the cycle page one request after another until `until`.
+async fn read_loop(
+    http: reqwest::Client,
+    port: u16,
+    token: String,
+    body: Value,
+    until: Instant,
+) -> (Vec<Duration>, Vec<String>) {
+    let (mut times, mut errors) = (Vec::new(), Vec::new());
+    while Instant::now() < until {
+        let t0 = Instant::now();
+        match tokio::time::timeout(TIMEOUT, graphql(&http, port, &token, body.clone())).await {
+            Ok(v) if v.get("errors").is_some() => errors.push(short(&v["errors"].to_string())),
+            Ok(v) if v["data"]["cycle"]["comments"]["nodes"].as_array().is_none() => {
+                errors.push(format!("no comments: {}", short(&v.to_string())))
+            }
+            Ok(_) => times.push(t0.elapsed()),
+            Err(_) => errors.push("the cycle page timed out".into()),
+        }
+    }
+    (times, errors)
+}
+
+/// Mixed load on a server with the default request pool: `LIVE_WRITERS`
+/// (16) tasks submit comments over HTTP in a loop and `LIVE_READERS` (8) ask
+/// for the cycle page in a loop, for `LIVE_MIXED_SECS` (20), while
+/// `LIVE_SUBSCRIBERS` (1,000) listen to the cycle. Latency of each
+/// (writer's comment, subscriber) delivery, from just before the
+/// `submitComment` request is sent to the subscriber's receipt; deliveries
+/// received against expected; the requests' own times. `LIVE_WRITER_PAUSE_MS`
+/// (0) puts a pause after each writer's submission.
+async fn mixed(
+    label: &str,
+    seeded: &Seeded,
+    server: &mut Server,
+    http: &reqwest::Client,
+    port: u16,
+    pool: &str,
+) {
+    let secs = env_usize("LIVE_MIXED_SECS", 20);
+    let writers = env_usize("LIVE_WRITERS", 16);
+    let readers = env_usize("LIVE_READERS", 8);
+    let subscribers = env_usize("LIVE_SUBSCRIBERS", 1_000);
+    let pause = Duration::from_millis(env_usize("LIVE_WRITER_PAUSE_MS", 0) as u64);
+    let cycle = seeded.mixed_cycle_gid.as_str();
+    let case = format!("live mixed ({label})");
+    let tokens: Vec<&str> = seeded.tokens.iter().map(String::as_str).collect();
+    println!(
+        "{case}: request pool {pool} (KITREVIEW_DB_MAX_CONNECTIONS), {writers} writers{}, {readers} readers of the cycle page, {subscribers} subscribers, {secs} s",
+        if pause.is_zero() { String::new() } else { format!(" ({} ms apart)", pause.as_millis()) }
+    );
+
+    let mut subs = Subscribers::connect(
+        &case,
+        (&tokens, MIXED_SUBSCRIPTION),
+        cycle,
+        subscribers,
+        port,
+    )
+    .await;
+    let mut tally = Tally::default();
+    let (warm_numbers, warm_time) = warm_up(
+        &case,
+        &mut subs,
+        &mut tally,
+        &mut HashMap::new(),
+        (http, port),
+        tokens[1],
+        cycle,
+    )
+    .await;
+    if warm_numbers.is_empty() {
+        subs.close().await;
+        return;
+    }
+    println!(
+        "{case}: {}/{} subscribers live after {} warm-up comment(s), {:.0} ms",
+        live_count(&subs, &tally, &warm_numbers),
+        subs.connected.len(),
+        warm_numbers.len(),
+        ms(warm_time),
+    );
+    tally
+        .drain(&mut subs.seen, Duration::from_millis(200))
+        .await;
+    drop(tally);
+
+    let mut receipts = Receipts::default();
+    let started = Instant::now();
+    let until = started + Duration::from_secs(secs as u64);
+    let page = json!({ "query": common::CYCLE_PAGE, "variables": { "c": cycle, "r": seeded.mixed_revision_gid } });
+    let write_tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            // The four delegations in turn.
+            let token = seeded.tokens[1 + w % 4].clone();
+            tokio::spawn(write_loop(
+                http.clone(),
+                port,
+                token,
+                cycle.to_owned(),
+                (w, writers),
+                until,
+                pause,
+            ))
+        })
+        .collect();
+    let read_tasks: Vec<_> = (0..readers)
+        .map(|r| {
+            let token = seeded.tokens[r % seeded.tokens.len()].clone();
+            tokio::spawn(read_loop(http.clone(), port, token, page.clone(), until))
+        })
+        .collect();
+    while Instant::now() < until {
+        receipts
+            .drain(&mut subs.seen, subscribers, Duration::from_millis(50))
+            .await;
+    }
+    let mut written = Vec::new();
+    let mut submit_errors = Vec::new();
+    for t in write_tasks {
+        match t.await {
+            Ok((w, e)) => {
+                written.extend(w);
+                submit_errors.extend(e);
+            }
+            Err(e) => submit_errors.push(format!("writer task: {e}")),
+        }
+        receipts
+            .drain(&mut subs.seen, subscribers, Duration::ZERO)
+            .await;
+    }
+    let ran = started.elapsed();
+    let mut page_times = Vec::new();
+    let mut page_errors = Vec::new();
+    for t in read_tasks {
+        match t.await {
+            Ok((d, e)) => {
+                page_times.extend(d);
+                page_errors.extend(e);
+            }
+            Err(e) => page_errors.push(format!("reader task: {e}")),
+        }
+        receipts
+            .drain(&mut subs.seen, subscribers, Duration::ZERO)
+            .await;
+    }
+    let numbers: Vec<i64> = written.iter().map(|w| w.number).collect();
+    let connected = subs.connected.clone();
+    let expected = connected.len() * numbers.len();
+    let deadline = Instant::now() + TIMEOUT;
+    while receipts.count(&numbers) < expected && Instant::now() < deadline {
+        receipts
+            .drain(&mut subs.seen, subscribers, Duration::from_millis(100))
+            .await;
+    }
+    let drained_after = started.elapsed().saturating_sub(ran);
+    let waited_all = receipts.count(&numbers) >= expected;
+    // Late duplicates, if any.
+    receipts
+        .drain(&mut subs.seen, subscribers, Duration::from_millis(500))
+        .await;
+    subs.close().await;
+    while let Ok(s) = subs.seen.try_recv() {
+        receipts.take(s, subscribers);
+    }
+
+    let mut latencies = Vec::with_capacity(expected);
+    let mut per_comment_max = Vec::with_capacity(written.len());
+    // p99 of the comments sent in each quarter of the run: does the lag grow?
+    let mut quarters: Vec<Vec<Duration>> = vec![Vec::new(); 4];
+    // The commit lies between the comment's stamp (or the request's sending)
+    // and the writer's response: the lag from the commit is at most the time
+    // since the stamp and at least the time since the response.
+    let mut since_stamp = Vec::with_capacity(expected);
+    let mut since_answer = Vec::with_capacity(expected);
+    let mut wrong_ids = receipts.wrong_ids;
+    for w in &written {
+        if receipts.ids.get(&w.number).is_some_and(|id| *id != w.id) {
+            wrong_ids += 1;
+        }
+        let Some(slots) = receipts.first.get(&w.number) else {
+            continue;
+        };
+        let quarter = ((w.sent - started).as_secs_f64() / secs.max(1) as f64 * 4.0) as usize;
+        let mut worst = Duration::ZERO;
+        let answered = w.sent + w.took;
+        for s in &connected {
+            if let Some(Some((at, stamp))) = slots.get(*s) {
+                let d = at.saturating_duration_since(w.sent);
+                worst = worst.max(d);
+                latencies.push(d);
+                quarters[quarter.min(3)].push(d);
+                if let Some(ms) = stamp {
+                    since_stamp.push(*ms);
+                }
+                since_answer.push(if *at >= answered {
+                    ms(*at - answered)
+                } else {
+                    -ms(answered - *at)
+                });
+            }
+        }
+        per_comment_max.push(worst);
+    }
+    let strays = receipts
+        .first
+        .keys()
+        .filter(|n| !numbers.contains(n) && !warm_numbers.contains(n))
+        .count();
+    let delivered = latencies.len();
+    let (p50, p99, max) = percentiles(&mut latencies);
+    let (c50, c99, _) = percentiles(&mut per_comment_max);
+    let (s50, s99, smax) = percentiles_ms(&mut since_stamp);
+    let (a50, a99, amax) = percentiles_ms(&mut since_answer);
+    let mut http_times: Vec<Duration> = written.iter().map(|w| w.took).collect();
+    let (h50, h99, hmax) = percentiles(&mut http_times);
+    let pages = page_times.len();
+    let (g50, g99, gmax) = percentiles(&mut page_times);
+    let secs_f = ran.as_secs_f64();
+    println!(
+        "{case}: {} subscribers x {} comments: delivered {delivered}/{expected}, missing {}, dup {}; p50 {p50:.1} ms p99 {p99:.1} ms max {max:.1} ms",
+        connected.len(),
+        written.len(),
+        expected - delivered,
+        receipts.duplicates,
+    );
+    let quarter_p99: Vec<String> = quarters
+        .iter_mut()
+        .map(|q| format!("{:.1}", percentiles(q).1))
+        .collect();
+    println!(
+        "{case}: since the comment's submittedAt (taken before its transaction begins): p50 {s50:.1} ms p99 {s99:.1} ms max {smax:.1} ms; since the writer's response (negative: before it): p50 {a50:.1} ms p99 {a99:.1} ms max {amax:.1} ms",
+    );
+    println!(
+        "{case}: last subscriber reached per comment: median {c50:.1} ms, p99 {c99:.1} ms; delivery p99 by quarter of the run (ms): {}; all delivered {:.1} s after the load stopped{}",
+        quarter_p99.join(" / "),
+        drained_after.as_secs_f64(),
+        if waited_all { "" } else { "; GAVE UP WAITING after 60 s" }
+    );
+    println!(
+        "{case}: submitComment {} accepted ({:.0}/s), {} failed, HTTP p50 {h50:.1} ms p99 {h99:.1} ms max {hmax:.1} ms; cycle page {pages} answered ({:.0}/s), {} failed, p50 {g50:.1} ms p99 {g99:.1} ms max {gmax:.1} ms",
+        written.len(),
+        written.len() as f64 / secs_f,
+        submit_errors.len(),
+        pages as f64 / secs_f,
+        page_errors.len(),
+    );
+    println!(
+        "{case}: server RSS {:.1} MiB, peak {:.1} MiB",
+        common::rss_kib(server.pid()) as f64 / 1024.0,
+        common::peak_kib(server.pid()) as f64 / 1024.0
+    );
+    for (what, errors) in [
+        ("submitComment", &submit_errors),
+        ("cycle page", &page_errors),
+    ] {
+        if let Some(first) = errors.first() {
+            println!("{case}: {} {what} FAILED, first: {first}", errors.len());
+        }
+    }
+    if strays > 0 || wrong_ids > 0 || receipts.other > 0 {
+        println!(
+            "{case}: deliveries of unknown comments {strays}, comments delivered with the wrong id {wrong_ids}, other events {}",
+            receipts.other
+        );
+    }
+    for (p, count) in &receipts.problems {
+        println!("{case}: subscribers were told {count} time(s): {p}");
+    }
+    if let Some(status) = server.exited() {
+        println!("{case}: THE SERVER EXITED: {status}");
     }
 }
 
@@ -1161,6 +1766,19 @@ async fn run(label: &str, url: &str, port: u16) {
     // LIVE_ROUNDS repeats the fan-out (does the server give memory back?).
     for _ in 0..env_usize("LIVE_ROUNDS", 1) {
         fan_out(label, &seeded, &mut server, &http, port).await;
+    }
+    // The mixed load, on a server with the default request pool (10;
+    // `LIVE_MIXED_POOL`), as deployed.
+    if env_usize("LIVE_MIXED_SECS", 20) > 0 {
+        drop(server);
+        let pool = env_usize("LIVE_MIXED_POOL", 10).to_string();
+        let mut mixed_server =
+            Server::start_with(url, port, &[("KITREVIEW_DB_MAX_CONNECTIONS", &pool)]);
+        common::wait_ready(&http, port).await;
+        mixed(label, &seeded, &mut mixed_server, &http, port, &pool).await;
+        drop(mixed_server);
+        server = Server::start(url, port);
+        common::wait_ready(&http, port).await;
     }
     if env_usize("SEARCH_COMMENTS", 100_000) == 0
         || !seed_for_search(label, &seeded, &http, port).await

@@ -89,7 +89,9 @@ pub struct DbArgs {
         default_value = "sqlite:kitreview.db"
     )]
     pub database_url: String,
-    /// PostgreSQL connection pool size.
+    /// PostgreSQL connection pool size for requests. Live updates keep 3
+    /// connections of their own on top of it (LISTEN, loading events, the
+    /// clock watch).
     #[arg(long, env = "KITREVIEW_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
     /// SQLite `synchronous` level: `full` (a commit survives a power cut) or `normal`.

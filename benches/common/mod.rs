@@ -38,9 +38,24 @@ pub fn db_args(url: &str) -> DbArgs {
     }
 }
 
+/// The "cycle page" query: the revision's sections and blocks, the comment
+/// counts per section, the first 100 comments with their authors,
+/// organizations, anchors and up to 10 replies each.
+pub const CYCLE_PAGE: &str = "query CyclePage($c: ID!, $r: ID!) { revision: node(id: $r) { ... on Revision { number sections { anchorId clause title blocks { anchorId kind text } } commentCounts { sectionAnchorId count } } } cycle: node(id: $c) { ... on ReviewCycle { title status closesAt comments(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id number type typeCode state body proposedChange late anchor { kind sectionAnchorId blockAnchorId quote { exact start end } } author { displayName } organization { shortName countryCode } viewerCanEdit replies(first: 10) { totalCount nodes { body author { displayName } organization { shortName } } } } } } } }";
+
 /// The release server binary on `url`.
 pub fn start_server(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kitreview"))
+    start_server_with(url, port, &[])
+}
+
+/// The release server binary on `url`, with `env` set on top of (and
+/// overriding) the benchmarks' usual settings. `BENCH_SERVER_BIN` names
+/// another server binary (an older build, to compare with).
+pub fn start_server_with(url: &str, port: u16, env: &[(&str, &str)]) -> Child {
+    let bin = std::env::var_os("BENCH_SERVER_BIN")
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_kitreview").into());
+    Command::new(bin)
         .args([
             "serve",
             "--listen",
@@ -54,6 +69,7 @@ pub fn start_server(url: &str, port: u16) -> Child {
         // Every benchmark client comes from 127.0.0.1.
         .env("KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS", "0")
         .env("KITREVIEW_WS_MAX_PENDING_PER_ADDRESS", "0")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -1,9 +1,10 @@
 //! Storage: one data layer over SQLite (embedded default) and PostgreSQL.
 //!
-//! Each query is written once. [`Db`] holds the pool of whichever database the
-//! URL names; [`Conn`] is a borrowed connection of either kind, and the
-//! [`run!`](crate::run) macro expands the same `sqlx` body once per driver,
-//! so both are compiled with their native types (bool, timestamps).
+//! Each query is written once. [`Db`] holds the pools of whichever database
+//! the URL names (one for requests, a small one for live updates); [`Conn`]
+//! is a borrowed connection of either kind, and the [`run!`](crate::run)
+//! macro expands the same `sqlx` body once per driver, so both are compiled
+//! with their native types (bool, timestamps).
 
 pub mod accounts;
 pub mod audit;
@@ -46,7 +47,9 @@ pub enum Backend {
 pub struct DbOptions {
     /// `sqlite:PATH` or `postgres://...`.
     pub url: String,
-    /// PostgreSQL pool size (SQLite uses one writer and a few readers).
+    /// PostgreSQL request pool size (SQLite uses one writer and a few
+    /// readers). Live updates have connections of their own on top of it:
+    /// [`BACKGROUND_CONNECTIONS`].
     pub max_connections: u32,
     /// SQLite `synchronous` setting.
     pub sqlite_synchronous: SqliteSync,
@@ -66,10 +69,27 @@ pub enum SqliteSync {
     Normal,
 }
 
+/// Connections live updates keep apart from the request pool on PostgreSQL:
+/// the `LISTEN` connection, the dispatcher's and the clock watch's. An
+/// instance opens up to `--db-max-connections` plus these.
+pub const BACKGROUND_CONNECTIONS: u32 = 3;
+/// SQLite readers of live updates (the dispatcher's and the clock watch's),
+/// beside the request readers.
+const BACKGROUND_READERS: u32 = 2;
+/// The longest live updates wait for one of their connections. Only the
+/// dispatcher and the clock watch use them, so a wait means the database is
+/// not answering (down, restarting, refusing connections): the dispatcher
+/// then tells its subscribers that events may have been missed, within this
+/// time, instead of after the request pool's timeout.
+const BACKGROUND_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// A pool of either database, and a count of the statements run through it.
 #[derive(Clone)]
 pub struct Db {
     pools: Pools,
+    /// Live updates' own connections, so that they never queue behind
+    /// requests for a pooled connection (see [`Db::background`]).
+    background: Background,
     statements: Arc<AtomicU64>,
     /// Committed events, for this process's live updates (SQLite; on
     /// PostgreSQL they arrive through `LISTEN`, from every instance).
@@ -88,6 +108,15 @@ enum Pools {
         read: SqlitePool,
         write: SqlitePool,
     },
+    Postgres(PgPool),
+}
+
+/// The background pool: read-only SQLite connections (or, for an in-memory
+/// database, its one connection), or a few PostgreSQL connections, opened
+/// with the request pool's settings.
+#[derive(Clone)]
+enum Background {
+    Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
@@ -323,6 +352,7 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(opts.busy_timeout);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let background_acquire = opts.acquire_timeout.min(BACKGROUND_ACQUIRE_TIMEOUT);
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -332,26 +362,45 @@ impl Db {
                 .after_release(|c, _| Box::pin(async move { Ok(writer_is_idle(c).await) }))
                 .connect_with(base.clone())
                 .await?;
-            let read = if in_memory {
-                write.clone()
+            // An in-memory database lives in its one connection: everything
+            // reads through the writer.
+            let (read, background) = if in_memory {
+                (write.clone(), write.clone())
             } else {
-                SqlitePoolOptions::new()
+                // Readers can never write, even by mistake.
+                let readers = base.pragma("query_only", "ON");
+                let read = SqlitePoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(opts.acquire_timeout)
-                    // Readers can never write, even by mistake.
-                    .connect_with(base.pragma("query_only", "ON"))
-                    .await?
+                    .connect_with(readers.clone())
+                    .await?;
+                let background = SqlitePoolOptions::new()
+                    .max_connections(BACKGROUND_READERS)
+                    .acquire_timeout(background_acquire)
+                    .connect_lazy_with(readers);
+                (read, background)
             };
-            Ok(Db::new(Pools::Sqlite { read, write }))
+            Ok(Db::new(
+                Pools::Sqlite { read, write },
+                Background::Sqlite(background),
+            ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pg = PgConnectOptions::from_str(url)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("bad PostgreSQL URL: {e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(opts.acquire_timeout)
-                .connect_with(pg)
+                .connect_with(pg.clone())
                 .await?;
-            Ok(Db::new(Pools::Postgres(pool)))
+            // Opened as they are first needed: `LISTEN` takes one at start-up.
+            let background = PgPoolOptions::new()
+                .max_connections(BACKGROUND_CONNECTIONS)
+                .acquire_timeout(opts.acquire_timeout.min(BACKGROUND_ACQUIRE_TIMEOUT))
+                .connect_lazy_with(pg);
+            Ok(Db::new(
+                Pools::Postgres(pool),
+                Background::Postgres(background),
+            ))
         } else {
             Err(AppError::validation(
                 "database-url",
@@ -360,9 +409,10 @@ impl Db {
         }
     }
 
-    fn new(pools: Pools) -> Self {
+    fn new(pools: Pools, background: Background) -> Self {
         Self {
             pools,
+            background,
             statements: Arc::new(AtomicU64::new(0)),
             committed: broadcast::channel(1024).0,
         }
@@ -373,11 +423,13 @@ impl Db {
         self.committed.subscribe()
     }
 
-    /// The PostgreSQL pool, for `LISTEN`.
-    pub fn postgres_pool(&self) -> Option<&PgPool> {
-        match &self.pools {
-            Pools::Postgres(p) => Some(p),
-            Pools::Sqlite { .. } => None,
+    /// The PostgreSQL pool `LISTEN` takes its connection from: the
+    /// background pool's, so that requests can neither hold it up at start
+    /// nor when it reconnects.
+    pub fn listen_pool(&self) -> Option<&PgPool> {
+        match &self.background {
+            Background::Postgres(p) => Some(p),
+            Background::Sqlite(_) => None,
         }
     }
 
@@ -407,6 +459,23 @@ impl Db {
         let inner = match &self.pools {
             Pools::Sqlite { read, .. } => PooledInner::Sqlite(read.acquire().await?),
             Pools::Postgres(pool) => PooledInner::Postgres(pool.acquire().await?),
+        };
+        Ok(PooledConn {
+            inner,
+            statements: self.statements.clone(),
+        })
+    }
+
+    /// A connection for live updates' reads (the dispatcher loading events,
+    /// the clock watch), from their own small pool: however many requests
+    /// wait for a connection, live delivery does not wait with them. It waits
+    /// at most a second (less if `--db-acquire-timeout` is shorter), so a
+    /// database that cannot answer is told to subscribers promptly.
+    /// Its statements count in [`Db::statements`] like all others.
+    pub async fn background(&self) -> AppResult<PooledConn> {
+        let inner = match &self.background {
+            Background::Sqlite(pool) => PooledInner::Sqlite(pool.acquire().await?),
+            Background::Postgres(pool) => PooledInner::Postgres(pool.acquire().await?),
         };
         Ok(PooledConn {
             inner,
@@ -478,6 +547,10 @@ impl Db {
 
     /// Close every connection (graceful shutdown).
     pub async fn close(&self) {
+        match &self.background {
+            Background::Sqlite(pool) => pool.close().await,
+            Background::Postgres(pool) => pool.close().await,
+        }
         match &self.pools {
             Pools::Sqlite { read, write } => {
                 read.close().await;

@@ -5,12 +5,18 @@
 //! Events carry ids only. The dispatcher loads the rows they name in one batch
 //! (so 1,000 subscribers cost one set of reads, not 1,000) and each subscriber
 //! decides with the same rules as every read path whether it may see them.
+//! Whatever has queued up while a batch was loading is the next batch: under
+//! a stream of commits the dispatcher runs one set of reads per batch, not
+//! per commit, and does not fall behind. Its reads, the clock watch's and
+//! `LISTEN` use connections of their own ([`crate::db::Db::background`]):
+//! requests waiting for the request pool never delay live delivery.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -30,6 +36,9 @@ use crate::state::AppState;
 const TICK: Duration = Duration::from_millis(250);
 /// Events waiting for a slow subscriber before it is told it missed some.
 const BUFFER: usize = 8192;
+/// The dispatcher stops taking queued inputs into a batch once it holds this
+/// many events (one input, such as an import on SQLite, may bring more).
+const BATCH: usize = 256;
 
 /// An event with the rows it names, as this instance read them.
 #[derive(Debug, Clone)]
@@ -143,10 +152,9 @@ impl Hub {
     pub async fn start(&self, state: &AppState) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let (tx, rx) = mpsc::channel::<Input>(1024);
         let mut tasks = Vec::new();
-        if let Some(pool) = state.db.postgres_pool() {
-            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-            listener.listen(EVENTS_CHANNEL).await?;
-            tasks.push(tokio::spawn(listen(listener, tx.clone())));
+        if let Some(pool) = state.db.listen_pool() {
+            let listener = open_listener(pool).await?;
+            tasks.push(tokio::spawn(listen(pool.clone(), listener, tx.clone())));
         } else {
             tasks.push(tokio::spawn(forward_local(
                 state.db.committed_events(),
@@ -176,8 +184,15 @@ async fn forward_local(mut rx: broadcast::Receiver<Arc<Vec<Event>>>, tx: mpsc::S
     }
 }
 
+/// A connection that `LISTEN`s for events.
+async fn open_listener(pool: &sqlx::PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(EVENTS_CHANNEL).await?;
+    Ok(listener)
+}
+
 /// PostgreSQL: events committed by any instance.
-async fn listen(mut listener: sqlx::postgres::PgListener, tx: mpsc::Sender<Input>) {
+async fn listen(pool: sqlx::PgPool, mut listener: PgListener, tx: mpsc::Sender<Input>) {
     loop {
         let input = match listener.try_recv().await {
             Ok(Some(n)) => match decode_batch(n.payload()) {
@@ -187,14 +202,34 @@ async fn listen(mut listener: sqlx::postgres::PgListener, tx: mpsc::Sender<Input
                     continue;
                 }
             },
+            // The connection dropped and `LISTEN` is back on a new one.
             Ok(None) => {
-                tracing::warn!("the LISTEN connection dropped; reconnecting");
+                tracing::warn!("the LISTEN connection dropped and was reopened");
                 Input::Gap
             }
             Err(sqlx::Error::PoolClosed) => return,
+            // The connection dropped and no new one could be had (within the
+            // background pool's short timeout): subscribers are told now,
+            // and again once `LISTEN` is back, as whoever subscribed in
+            // between may have missed events.
             Err(e) => {
                 tracing::warn!(error = %e, "LISTEN failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                if tx.send(Input::Gap).await.is_err() {
+                    return;
+                }
+                // On a new connection: the old one may be broken for good.
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    match open_listener(&pool).await {
+                        Ok(l) => {
+                            listener = l;
+                            break;
+                        }
+                        Err(sqlx::Error::PoolClosed) => return,
+                        Err(e) => tracing::debug!(error = %e, "LISTEN still failing"),
+                    }
+                }
+                tracing::info!("LISTEN is back");
                 Input::Gap
             }
         };
@@ -217,7 +252,7 @@ async fn watch_clock(state: AppState, tx: mpsc::Sender<Input>) {
             last = now;
             continue;
         }
-        let turned = match state.db.read().await {
+        let turned = match state.db.background().await {
             Ok(mut pooled) => cycles_store::turning_between(&mut pooled.conn(), last, now).await,
             Err(e) => Err(e),
         };
@@ -240,36 +275,66 @@ async fn watch_clock(state: AppState, tx: mpsc::Sender<Input>) {
     }
 }
 
+/// Fan out every input in order: the events of one input and of whatever
+/// else is already queued behind it (up to [`BATCH`] events) are loaded
+/// together, and a gap among them keeps its place.
 async fn dispatch(state: AppState, hub: Hub, mut rx: mpsc::Receiver<Input>) {
-    while let Some(input) = rx.recv().await {
-        match input {
-            Input::Gap => {
-                let _ = hub.signals.send(Signal::Gap);
-            }
-            Input::Events(events) => {
-                for e in events
-                    .iter()
-                    .filter(|e| e.kind == EventKind::AccountChanged)
-                {
-                    if let Some(u) = e.user_id {
-                        let _ = hub.accounts.send(u);
-                    }
-                }
-                if hub.signals.receiver_count() == 0 {
-                    continue;
-                }
-                match load(&state, &events).await {
-                    Ok(delivered) => {
-                        for d in delivered {
-                            let _ = hub.signals.send(Signal::Event(Arc::new(d)));
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot load live events");
+    let mut batch: Vec<Event> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(input) = next.take() {
+            match input {
+                Input::Gap => {
+                    // What came before the gap goes out before it (or is
+                    // itself told as a gap, when it cannot be loaded).
+                    if !deliver(&state, &hub, &mut batch).await {
                         let _ = hub.signals.send(Signal::Gap);
                     }
                 }
+                Input::Events(events) => {
+                    for e in events.iter() {
+                        if e.kind == EventKind::AccountChanged {
+                            if let Some(u) = e.user_id {
+                                let _ = hub.accounts.send(u);
+                            }
+                        } else {
+                            batch.push(e.clone());
+                        }
+                    }
+                }
             }
+            if batch.len() < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        deliver(&state, &hub, &mut batch).await;
+    }
+}
+
+/// Load the batch's rows and send its events in order (emptying it). A batch
+/// that cannot be loaded is a gap: subscribers are told so, and this returns
+/// true.
+async fn deliver(state: &AppState, hub: &Hub, batch: &mut Vec<Event>) -> bool {
+    if batch.is_empty() {
+        return false;
+    }
+    if hub.signals.receiver_count() == 0 {
+        batch.clear();
+        return false;
+    }
+    let loaded = load(state, batch).await;
+    batch.clear();
+    match loaded {
+        Ok(delivered) => {
+            for d in delivered {
+                let _ = hub.signals.send(Signal::Event(Arc::new(d)));
+            }
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load live events");
+            let _ = hub.signals.send(Signal::Gap);
+            true
         }
     }
 }
@@ -295,7 +360,7 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let mut pooled = state.db.read().await?;
+    let mut pooled = state.db.background().await?;
     let c = &mut pooled.conn();
     let comments = index(
         comments_store::by_ids(c, &ids(&events, |e| e.comment_id)).await?,

@@ -11,7 +11,12 @@ use crate::backend_tests;
 use crate::common::committee::{Committee, REV1};
 use crate::common::ws::{Frame, Ws};
 use crate::common::{auth_args, code, t0, Backend, Options, TestServer, SECRET};
+use kitreview::auth::jwt::TokenSubject;
 use kitreview::config::LimitArgs;
+use kitreview::domain::comments::{AnchorKind, CommentType};
+use kitreview::domain::ids::{GlobalId, NodeKind};
+use kitreview::service::comments::{self, AnchorInput, TextInput};
+use kitreview::service::session;
 
 const CYCLE_EVENTS: &str = "subscription($c: ID!) { cycleEvents(cycleId: $c) { kind cycleStatus cycle { id } comment { id number state body organization { shortName } } reply { body } revision { number } } }";
 const MODULE_EVENTS: &str = "subscription($m: ID!) { moduleEvents(moduleId: $m) { kind cycleStatus comment { number } revision { number } } }";
@@ -497,6 +502,7 @@ backend_tests!(
     a_subscription_needs_a_signed_in_connection,
     expiry_and_deactivation_end_the_connection,
     shutdown_closes_sockets_with_1001,
+    live_delivery_does_not_need_the_request_pool,
 );
 
 /// A second server process on the same PostgreSQL database: events raised by
@@ -616,6 +622,79 @@ async fn a_late_grant_keeps_live_events_sealed(b: Backend) {
     let e = france.next_data("events").await["cycleEvents"].clone();
     assert_eq!(e["kind"], "REPLY_ADDED");
     assert_eq!(e["comment"]["body"], "Kenya's sealed view");
+    c.s.stop().await;
+}
+
+/// Live updates read through connections of their own: with every
+/// connection of the request pool held, a committed comment still reaches its
+/// subscriber. On SQLite it is committed by this process's writer (not one of
+/// the request readers); on PostgreSQL by another instance, whose `NOTIFY`
+/// this one loads and fans out.
+async fn live_delivery_does_not_need_the_request_pool(b: Backend) {
+    let opts = Options {
+        db: |d| {
+            d.db_acquire_timeout = Duration::from_millis(300);
+            d.db_max_connections = 3;
+        },
+        ..Options::default()
+    };
+    let Some(c) = Committee::start_with(b, opts).await else {
+        return;
+    };
+    let cycle = open_cycle(&c, "OPEN").await;
+    let mut ws = watch(&c.s.base, &c.rapporteur, &cycle).await;
+    let submitted = "Delivered while every request connection is busy.";
+    // The writer: another instance on PostgreSQL, this process on SQLite
+    // (as the Kenyan delegate, looked up before the pool is held).
+    let other = match b {
+        Backend::Postgres => Some(TestServer::start_on(&c.s.db.url, Options::default()).await),
+        Backend::Sqlite => None,
+    };
+    let kenya = match c.s.state.tokens.verify(&c.kenya) {
+        Ok(TokenSubject::Local { user_id, .. }) => session::auth_user(&c.s.state, user_id)
+            .await
+            .expect("the delegate"),
+        other => panic!("a local token, got {other:?}"),
+    };
+    // Every connection the request pool has: taken until one more times out.
+    let mut held = Vec::new();
+    while let Ok(conn) = c.s.state.db.read().await {
+        held.push(conn);
+        assert!(held.len() <= 10, "the request pool has no limit");
+    }
+    assert!(!held.is_empty());
+    match &other {
+        Some(o) => {
+            let comment = submit(o, &c.kenya, &cycle, submitted).await;
+            assert_eq!(comment["number"], 1, "{comment}");
+        }
+        None => {
+            let cycle_id = GlobalId::parse_kind(&cycle, NodeKind::ReviewCycle).expect("cycle id");
+            let anchor = AnchorInput {
+                kind: AnchorKind::Document,
+                section_anchor_id: None,
+                block_anchor_id: None,
+                quote: None,
+            };
+            let text = TextInput {
+                comment_type: CommentType::General,
+                body: submitted.into(),
+                proposed_change: None,
+                language: None,
+            };
+            comments::submit_new(&c.s.state, &kenya, cycle_id, &anchor, &text, None)
+                .await
+                .expect("the writer is not a request reader");
+        }
+    }
+    let e = ws.next_data("events").await["cycleEvents"].clone();
+    assert_eq!(e["kind"], "COMMENT_SUBMITTED", "{e}");
+    assert_eq!(e["comment"]["body"], submitted, "{e}");
+    assert_eq!(e["comment"]["organization"]["shortName"], "Kenya", "{e}");
+    drop(held);
+    if let Some(o) = other {
+        o.stop().await;
+    }
     c.s.stop().await;
 }
 

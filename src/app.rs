@@ -57,7 +57,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let schema = crate::graphql::build(&state.limits);
-    let live = state.live.start(&state).await?;
+    let live = state.live.start(&state.db, state.clock.clone()).await?;
     let sockets = crate::http::ws::Sockets::new(&state.limits);
     let router = crate::http::router(state.clone(), schema, sockets.clone());
     let stop = tokio_util::sync::CancellationToken::new();

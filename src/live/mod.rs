@@ -21,16 +21,17 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::auth::AuthUser;
+use crate::clock::SharedClock;
 use crate::db::accounts::{self as accounts_store, OrganizationRow, UserRow};
 use crate::db::comments::{self as comments_store, CommentRow, ReplyRow};
 use crate::db::cycles::{self as cycles_store, CycleRow};
 use crate::db::modules::{self as modules_store, ModuleRow, RevisionRow};
+use crate::db::Db;
 use crate::db::EVENTS_CHANNEL;
 use crate::domain::cycle::CycleStatus;
 use crate::domain::events::{decode_batch, Event, EventKind};
 use crate::domain::visibility;
 use crate::error::AppResult;
-use crate::state::AppState;
 
 /// How often the clock is checked for cycles opening or closing.
 const TICK: Duration = Duration::from_millis(250);
@@ -149,20 +150,20 @@ impl Hub {
     /// Start the dispatcher, the clock watch and (on PostgreSQL) the listener.
     /// Returns once events can no longer be missed: on PostgreSQL, after
     /// `LISTEN` is in place.
-    pub async fn start(&self, state: &AppState) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    pub async fn start(&self, db: &Db, clock: SharedClock) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let (tx, rx) = mpsc::channel::<Input>(1024);
         let mut tasks = Vec::new();
-        if let Some(pool) = state.db.listen_pool() {
+        if let Some(pool) = db.listen_pool() {
             let listener = open_listener(pool).await?;
             tasks.push(tokio::spawn(listen(pool.clone(), listener, tx.clone())));
         } else {
             tasks.push(tokio::spawn(forward_local(
-                state.db.committed_events(),
+                db.committed_events(),
                 tx.clone(),
             )));
         }
-        tasks.push(tokio::spawn(watch_clock(state.clone(), tx)));
-        tasks.push(tokio::spawn(dispatch(state.clone(), self.clone(), rx)));
+        tasks.push(tokio::spawn(watch_clock(db.clone(), clock, tx)));
+        tasks.push(tokio::spawn(dispatch(db.clone(), self.clone(), rx)));
         Ok(tasks)
     }
 }
@@ -241,18 +242,18 @@ async fn listen(pool: sqlx::PgPool, mut listener: PgListener, tx: mpsc::Sender<I
 
 /// Cycles open and close by the clock, with no write to announce it: each
 /// instance watches the clock itself (and tells its own subscribers only).
-async fn watch_clock(state: AppState, tx: mpsc::Sender<Input>) {
-    let mut last = state.clock.now();
+async fn watch_clock(db: Db, clock: SharedClock, tx: mpsc::Sender<Input>) {
+    let mut last = clock.now();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let now = state.clock.now();
+        let now = clock.now();
         if now <= last {
             last = now;
             continue;
         }
-        let turned = match state.db.background().await {
+        let turned = match db.background().await {
             Ok(mut pooled) => cycles_store::turning_between(&mut pooled.conn(), last, now).await,
             Err(e) => Err(e),
         };
@@ -278,7 +279,7 @@ async fn watch_clock(state: AppState, tx: mpsc::Sender<Input>) {
 /// Fan out every input in order: the events of one input and of whatever
 /// else is already queued behind it (up to [`BATCH`] events) are loaded
 /// together, and a gap among them keeps its place.
-async fn dispatch(state: AppState, hub: Hub, mut rx: mpsc::Receiver<Input>) {
+async fn dispatch(db: Db, hub: Hub, mut rx: mpsc::Receiver<Input>) {
     let mut batch: Vec<Event> = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
@@ -287,7 +288,7 @@ async fn dispatch(state: AppState, hub: Hub, mut rx: mpsc::Receiver<Input>) {
                 Input::Gap => {
                     // What came before the gap goes out before it (or is
                     // itself told as a gap, when it cannot be loaded).
-                    if !deliver(&state, &hub, &mut batch).await {
+                    if !deliver(&db, &hub, &mut batch).await {
                         let _ = hub.signals.send(Signal::Gap);
                     }
                 }
@@ -307,14 +308,14 @@ async fn dispatch(state: AppState, hub: Hub, mut rx: mpsc::Receiver<Input>) {
                 next = rx.try_recv().ok();
             }
         }
-        deliver(&state, &hub, &mut batch).await;
+        deliver(&db, &hub, &mut batch).await;
     }
 }
 
 /// Load the batch's rows and send its events in order (emptying it). A batch
 /// that cannot be loaded is a gap: subscribers are told so, and this returns
 /// true.
-async fn deliver(state: &AppState, hub: &Hub, batch: &mut Vec<Event>) -> bool {
+async fn deliver(db: &Db, hub: &Hub, batch: &mut Vec<Event>) -> bool {
     if batch.is_empty() {
         return false;
     }
@@ -322,7 +323,7 @@ async fn deliver(state: &AppState, hub: &Hub, batch: &mut Vec<Event>) -> bool {
         batch.clear();
         return false;
     }
-    let loaded = load(state, batch).await;
+    let loaded = load(db, batch).await;
     batch.clear();
     match loaded {
         Ok(delivered) => {
@@ -351,7 +352,7 @@ fn ids(events: &[Event], f: impl Fn(&Event) -> Option<i64>) -> Vec<i64> {
 }
 
 /// The rows a batch of events names, in a fixed number of queries.
-async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
+async fn load(db: &Db, events: &[Event]) -> AppResult<Vec<Delivered>> {
     let events: Vec<Event> = events
         .iter()
         .filter(|e| e.kind != EventKind::AccountChanged)
@@ -360,7 +361,7 @@ async fn load(state: &AppState, events: &[Event]) -> AppResult<Vec<Delivered>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let mut pooled = state.db.background().await?;
+    let mut pooled = db.background().await?;
     let c = &mut pooled.conn();
     let comments = index(
         comments_store::by_ids(c, &ids(&events, |e| e.comment_id)).await?,

@@ -239,3 +239,29 @@ fn the_domain_is_plain_rust() {
         found.join("\n")
     );
 }
+
+/// Where text is parsed into values: the client's input (cursors, the audit
+/// filter's action) and uploaded files. Stored values are decoded once, by
+/// `db/types.rs`, never parsed again above storage.
+const PARSES_INPUT: &[&str] = &[
+    "src/db/types.rs",
+    "src/graphql/audit.rs",
+    "src/graphql/connection.rs",
+    "src/service/workbook.rs",
+];
+
+#[test]
+fn stored_values_are_decoded_once_at_the_database_edge() {
+    let mut files = Vec::new();
+    for dir in ["src/db", "src/service", "src/graphql", "src/live"] {
+        files.extend(rust_files(dir));
+    }
+    let found = offending(&files, |file, line| {
+        !PARSES_INPUT.contains(&file) && (line.contains(".parse") || line.contains("parse::<"))
+    });
+    assert!(
+        found.is_empty(),
+        "a stored value parsed again (give the row field its domain type, see db/types.rs):\n{}",
+        found.join("\n")
+    );
+}

@@ -19,7 +19,8 @@ const OPEN: &str =
 const SUBMIT: &str =
     "mutation($i: SubmitCommentInput!) { submitComment(input: $i) { comment { id number } } }";
 
-async fn open_cycle(c: &Committee) -> String {
+/// An OPEN cycle on the committee's revision, open for 14 days from now.
+pub(crate) async fn open_cycle(c: &Committee) -> String {
     let opens = c.s.clock_now();
     let data = c
         .s

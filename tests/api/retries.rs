@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::common::committee::{Committee, REV1};
 use crate::common::{code, Backend, Options};
+use crate::faults::open_cycle;
 use crate::files::{demo, TEMPLATE};
 
 backend_tests!(
@@ -20,8 +21,6 @@ backend_tests!(
     a_request_cut_by_its_time_limit_stored_nothing,
 );
 
-const OPEN: &str =
-    "mutation($i: OpenReviewCycleInput!) { openReviewCycle(input: $i) { cycle { id } } }";
 const SUBMIT: &str =
     "mutation($i: SubmitCommentInput!) { submitComment(input: $i) { comment { id number body } } }";
 const DRAFT: &str = "mutation($i: CreateCommentDraftInput!) { createCommentDraft(input: $i) { comment { id state } } }";
@@ -30,22 +29,6 @@ const REVISE: &str =
     "mutation($i: CreateRevisionInput!) { createRevision(input: $i) { revision { id number } } }";
 const COUNT: &str =
     "query($c: ID!) { node(id: $c) { ... on ReviewCycle { comments(first: 1) { totalCount } } } }";
-
-async fn open_cycle(c: &Committee) -> String {
-    let opens = c.s.clock_now();
-    let data = c
-        .s
-        .ok(
-            Some(&c.rapporteur),
-            OPEN,
-            json!({ "i": { "revisionId": c.revision, "title": "Comments", "opensAt": opens.to_rfc3339(), "closesAt": (opens + chrono::Duration::days(14)).to_rfc3339(), "visibility": "OPEN" } }),
-        )
-        .await;
-    data["openReviewCycle"]["cycle"]["id"]
-        .as_str()
-        .expect("cycle")
-        .to_owned()
-}
 
 fn comment(cycle: &str, body: &str, key: Option<&str>) -> Value {
     let mut i = json!({ "cycleId": cycle, "anchor": { "kind": "DOCUMENT" }, "type": "GENERAL", "body": body });

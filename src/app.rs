@@ -43,6 +43,8 @@ pub async fn build_state(
         tokens,
         passwords,
         token_ttl: auth.token_ttl,
+        session_ttl: auth.session_ttl,
+        secure_cookies: auth.secure_cookies,
         trust_forwarded_for,
         live: crate::live::Hub::new(),
         diffs: crate::service::modules::DiffCache::new(limits.diff_cache_bytes),

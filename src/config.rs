@@ -156,6 +156,14 @@ pub enum ExternalUserClaim {
 }
 
 /// Tokens and passwords.
+/// When the session cookie is marked `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecureCookies {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct AuthArgs {
     /// HS256 signing secret, at least 32 bytes. With SQLite and no secret, one is
@@ -171,6 +179,19 @@ pub struct AuthArgs {
     /// Lifetime of tokens returned by `login`.
     #[arg(long, env = "KITREVIEW_TOKEN_TTL", value_parser = parse_duration, default_value = "12h")]
     pub token_ttl: Duration,
+    /// Lifetime of a workspace session: the browser's sign-in cookie.
+    #[arg(long, env = "KITREVIEW_SESSION_TTL", value_parser = parse_duration, default_value = "12h")]
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (sent over HTTPS only): `auto` does
+    /// when the request came over TLS (`X-Forwarded-Proto: https` from the
+    /// proxy that terminates it).
+    #[arg(
+        long,
+        env = "KITREVIEW_SECURE_COOKIES",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub secure_cookies: SecureCookies,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds (at most 30).
     #[arg(long, env = "KITREVIEW_JWT_LEEWAY_SECS", default_value_t = 30)]
     pub jwt_leeway_secs: u64,

@@ -20,6 +20,9 @@ pub struct Inner {
     pub passwords: PasswordHasher,
     /// Lifetime of tokens returned by `login`.
     pub token_ttl: Duration,
+    /// Lifetime of a workspace session (the sign-in cookie).
+    pub session_ttl: Duration,
+    pub secure_cookies: crate::config::SecureCookies,
     pub limits: LimitArgs,
     /// Take the client address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,

@@ -16,6 +16,8 @@ pub fn auth() -> AuthArgs {
         jwt_issuer: "kitreview".into(),
         jwt_audience: "kitreview".into(),
         token_ttl: Duration::from_secs(3600),
+        session_ttl: Duration::from_secs(3600),
+        secure_cookies: kitreview::config::SecureCookies::Auto,
         jwt_leeway_secs: 30,
         external_issuer: None,
         external_audience: None,

@@ -449,5 +449,7 @@ pub fn assign_anchors(doc: &Document, previous: &PreviousAnchors, revision_numbe
     Anchors { sections, blocks }
 }
 
+pub mod html;
+
 #[cfg(test)]
 mod tests;

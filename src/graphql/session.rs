@@ -79,7 +79,10 @@ impl SessionMutation {
         #[graphql(desc = "The mutation's input.")] input: LoginInput,
     ) -> Result<LoginPayload> {
         let addr = ctx.request()?.client_addr;
-        let s = service::login(ctx.state()?, &input.email, &input.password, addr).await?;
+        let s = {
+            let state = ctx.state()?;
+            service::login(state, &input.email, &input.password, addr, state.token_ttl).await?
+        };
         Ok(LoginPayload {
             token: s.token,
             expires_at: s.expires_at,

@@ -21,7 +21,7 @@ use crate::service::table::{neutralize_formula, Table, HEADERS};
 /// Rows read per database round trip while exporting.
 const EXPORT_PAGE: usize = 500;
 
-fn status_of(e: &AppError) -> StatusCode {
+pub(crate) fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -43,7 +43,7 @@ fn json(status: StatusCode, body: Value) -> Response {
     res
 }
 
-fn error(e: &AppError) -> Response {
+pub(crate) fn error(e: &AppError) -> Response {
     if let AppError::Internal(inner) = e {
         tracing::error!(error = ?inner, "file request failed");
     }
@@ -62,12 +62,13 @@ async fn signed_in(
     s: &HttpState,
     headers: &axum::http::HeaderMap,
     cycle: &str,
+    changes_state: bool,
 ) -> Result<(std::sync::Arc<AuthUser>, i64), AppError> {
-    let user = match super::graphql::viewer(s, headers).await {
+    let user = match super::auth::viewer(s, headers, changes_state).await {
         Ok(Viewer::User(u)) => u,
         Ok(Viewer::Anonymous) => {
             return Err(AppError::Unauthenticated(
-                "sign in: send `Authorization: Bearer <token>`".into(),
+                "sign in: send `Authorization: Bearer <token>`, or sign in to the workspace".into(),
             ))
         }
         Err((_, e)) => return Err(e),
@@ -83,7 +84,7 @@ pub async fn export(
     Path((id, file)): Path<(String, String)>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let (user, id) = match signed_in(&s, &headers, &id).await {
+    let (user, id) = match signed_in(&s, &headers, &id, false).await {
         Ok(v) => v,
         Err(e) => return error(&e),
     };
@@ -281,7 +282,7 @@ pub async fn import(
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (user, id) = match signed_in(&s, &headers, &id).await {
+    let (user, id) = match signed_in(&s, &headers, &id, true).await {
         Ok(v) => v,
         Err(e) => return error(&e),
     };

@@ -17,10 +17,7 @@ use serde_json::{json, Map, Value};
 
 use super::media::{self, Media};
 use super::{client_ip, HttpState};
-use crate::auth::Viewer;
-use crate::error::AppError;
 use crate::graphql::request::{self, Refused};
-use crate::service::session;
 
 /// The checked parameters of one GraphQL request.
 struct Params {
@@ -153,43 +150,6 @@ fn params_from_query_string(raw: &str) -> Result<Params, RequestError> {
     })
 }
 
-/// Resolve the `Authorization` header to a viewer; a bad token is a 401.
-pub(crate) async fn viewer(
-    s: &HttpState,
-    headers: &HeaderMap,
-) -> Result<Viewer, (StatusCode, AppError)> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Viewer::Anonymous);
-    };
-    let unauthorized = |msg: &str| {
-        (
-            StatusCode::UNAUTHORIZED,
-            AppError::Unauthenticated(msg.into()),
-        )
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
-    let token = text
-        .strip_prefix("Bearer ")
-        .or_else(|| text.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("use `Authorization: Bearer <token>`"))?;
-    match session::authenticate(&s.app, token).await {
-        Ok(user) => Ok(Viewer::User(std::sync::Arc::new(user))),
-        Err(e @ AppError::Unauthenticated(_)) => Err((StatusCode::UNAUTHORIZED, e)),
-        Err(e @ AppError::Unavailable(_)) => Err((StatusCode::SERVICE_UNAVAILABLE, e)),
-        Err(e) => {
-            tracing::error!(error = ?e, "authentication failed");
-            Err((
-                StatusCode::INTERNAL_SERVER_ERROR,
-                AppError::internal(anyhow::anyhow!("{e}")),
-            ))
-        }
-    }
-}
-
 async fn execute(
     s: HttpState,
     media: Media,
@@ -198,7 +158,7 @@ async fn execute(
     peer: SocketAddr,
     is_get: bool,
 ) -> Response {
-    let viewer = match viewer(&s, &headers).await {
+    let viewer = match super::auth::viewer(&s, &headers, !is_get).await {
         Ok(v) => v,
         Err((status, e)) => {
             let mut res = json_response(status, media, &error_body(e.code(), &e.to_string()));
@@ -400,7 +360,13 @@ pub async fn get(
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade {
         return match ws {
-            Ok(ws) => super::ws::upgrade(s, ws, peer),
+            Ok(ws) => {
+                // The cookie signs a socket in only when a page of this site
+                // opened it (cross-site WebSocket hijacking).
+                let cookie = super::auth::session_cookie(&headers)
+                    .filter(|_| super::auth::same_origin(&s, &headers));
+                super::ws::upgrade(s, ws, peer, cookie)
+            }
             Err(rejection) => rejection.into_response(),
         };
     }

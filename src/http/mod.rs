@@ -1,10 +1,12 @@
 //! HTTP: the router, GraphQL over HTTP, health checks, and the limits on every request.
 
+pub mod auth;
 pub mod files;
 pub mod graphql;
 pub mod media;
 pub mod server;
 pub mod slots;
+pub mod web;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -37,6 +39,10 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
     };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/session", get(web::current).post(web::sign_in))
+        .route("/session/sign-out", post(web::sign_out))
+        .route("/assets/{*path}", get(web::asset))
+        .fallback(web::page)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/exports/cycles/{id}/{file}", get(files::export))

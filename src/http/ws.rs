@@ -164,7 +164,16 @@ fn is_too_big(e: &axum::Error) -> bool {
 }
 
 /// Upgrade `GET /graphql`.
-pub fn upgrade(s: HttpState, ws: WebSocketUpgrade, peer: SocketAddr) -> Response {
+///
+/// `cookie` is the workspace's session token, given only when the upgrade
+/// came from this site's pages (see [`super::auth`]): it signs the socket in
+/// when `connection_init` carries no token.
+pub fn upgrade(
+    s: HttpState,
+    ws: WebSocketUpgrade,
+    peer: SocketAddr,
+    cookie: Option<String>,
+) -> Response {
     let sockets = s.sockets.clone();
     let busy = |what: &str| {
         (
@@ -198,6 +207,7 @@ pub fn upgrade(s: HttpState, ws: WebSocketUpgrade, peer: SocketAddr) -> Response
         tracker.track_future(async move {
             let mut conn = Connection::new(s, socket, peer);
             conn.place = Place::Pending(slot);
+            conn.cookie = cookie;
             if accepted {
                 conn.run().await;
             } else {
@@ -233,6 +243,8 @@ struct Connection {
     peer: SocketAddr,
     init_received: bool,
     signed: Option<Signed>,
+    /// The session cookie's token (same-origin upgrades only).
+    cookie: Option<String>,
     subs: HashMap<String, (u64, AbortHandle)>,
     generation: u64,
     out_tx: mpsc::Sender<Out>,
@@ -259,6 +271,7 @@ impl Connection {
             peer,
             init_received: false,
             signed: None,
+            cookie: None,
             subs: HashMap::new(),
             generation: 0,
             out_tx,
@@ -437,7 +450,8 @@ impl Connection {
                     .trim()
                     .to_owned()
             })
-            .filter(|t| !t.is_empty());
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.cookie.take());
         let Some(token) = token else {
             return Some((
                 close::FORBIDDEN,

@@ -116,6 +116,7 @@ pub async fn login(
     email: &str,
     password: &str,
     client: Option<IpAddr>,
+    ttl: std::time::Duration,
 ) -> AppResult<Session> {
     let now = state.clock.now();
     // A malformed address can never match; it still counts against the client.
@@ -161,7 +162,7 @@ pub async fn login(
         creds.user.id,
         creds.user.password_version,
         creds.user.token_epoch,
-        state.token_ttl,
+        ttl,
     )?;
     Ok(Session {
         token,

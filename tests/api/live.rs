@@ -434,6 +434,8 @@ async fn expiry_and_deactivation_end_the_connection(b: Backend) {
     let short = Options {
         auth: kitreview::config::AuthArgs {
             token_ttl: Duration::from_secs(2),
+            session_ttl: Duration::from_secs(2),
+            secure_cookies: kitreview::config::SecureCookies::Auto,
             jwt_leeway_secs: 0,
             ..auth_args()
         },

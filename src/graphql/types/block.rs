@@ -73,6 +73,14 @@ impl Block {
         );
         Ok(md.get(start..end).unwrap_or_default().trim_end().to_owned())
     }
+    /// The block as HTML, sanitised (no raw HTML, scripts or unsafe links):
+    /// a paragraph, quote or code block as its element, a list item as the
+    /// content of its `<li>`, a table row as its `<td>` cells.
+    async fn html(&self, ctx: &Context<'_>) -> Result<String> {
+        let kind = self.content.blocks[self.index].kind;
+        let md = self.markdown(ctx).await?;
+        Ok(crate::domain::document::html::block_html(kind, &md))
+    }
     /// Place in document order, from 0.
     async fn position(&self) -> i64 {
         self.content.blocks[self.index].position

@@ -1,0 +1,360 @@
+//! The browser workspace: the page shell and its assets (embedded in the
+//! binary, nothing fetched from another host), and the session endpoints that
+//! sign a browser in with a cookie (see [`super::auth`]).
+//!
+//! - `GET /session`: whether the browser is signed in, and its CSRF token.
+//! - `POST /session` (`{"email", "password"}`, JSON): sign in, same throttling
+//!   as the `login` mutation; sets the `HttpOnly` session cookie.
+//! - `POST /session/sign-out`: clears it.
+//! - `GET /assets/…`: the workspace's scripts, styles and catalogues.
+//! - any other `GET` a browser sends for a page: the shell, which the
+//!   workspace's script fills in from the GraphQL API.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::SecondsFormat;
+use serde_json::json;
+
+use super::auth::{self, Credential, SESSION_COOKIE};
+use super::{client_ip, HttpState};
+use crate::config::SecureCookies;
+use crate::error::AppError;
+use crate::service::session;
+
+/// The workspace's files (`web/`): read from disk in debug builds, embedded in
+/// release builds.
+#[derive(rust_embed::Embed)]
+#[folder = "web/"]
+#[exclude = "*.md"]
+#[exclude = "node_modules/*"]
+struct Assets;
+
+/// The languages of the interface (the first is the default).
+pub const LANGUAGES: [&str; 2] = ["en", "fr"];
+/// The cookie that keeps a chosen language.
+const LANGUAGE_COOKIE: &str = "kitreview_lang";
+
+/// What every page and asset is served with. No inline script or style, no
+/// other host, never in a frame.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+fn secure_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+}
+
+fn json_answer(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn refused(status: StatusCode, e: &AppError) -> Response {
+    let mut res = super::files::error(e);
+    *res.status_mut() = status;
+    res
+}
+
+/// The interface language: the `kitreview_lang` cookie, else the best of
+/// `Accept-Language`, else English.
+pub fn language(headers: &HeaderMap) -> &'static str {
+    let chosen = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == LANGUAGE_COOKIE)
+        .and_then(|c| LANGUAGES.iter().find(|l| **l == c.value()).copied());
+    if let Some(l) = chosen {
+        return l;
+    }
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut best: Option<(&'static str, f32)> = None;
+    for item in accept.split(',').take(32) {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or("");
+        if let Some(l) = LANGUAGES.iter().find(|l| **l == primary) {
+            if q > 0.0 && best.is_none_or(|(_, bq)| q > bq) {
+                best = Some((l, q));
+            }
+        }
+    }
+    best.map(|(l, _)| l).unwrap_or(LANGUAGES[0])
+}
+
+/// Any `GET` that is not the API: the page shell for a browser, else 404.
+pub async fn page(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if method != Method::GET || !wants_html || uri.path().starts_with("/assets/") {
+        return refused(
+            StatusCode::NOT_FOUND,
+            &AppError::not_found(format!("`{}`", uri.path())),
+        );
+    }
+    let Some(file) = Assets::get("index.html") else {
+        return refused(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &AppError::internal(anyhow::anyhow!("the workspace shell is missing")),
+        );
+    };
+    let lang = language(&headers);
+    let html = String::from_utf8_lossy(&file.data).replace("{{lang}}", lang);
+    let mut res = (StatusCode::OK, html).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    secure_headers(h);
+    res
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "woff2" => "font/woff2",
+        "html" => "text/html; charset=utf-8",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+/// `GET /assets/{path}`: revalidated by ETag (the content's hash).
+pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let Some(file) = Assets::get(&path) else {
+        return refused(
+            StatusCode::NOT_FOUND,
+            &AppError::not_found(format!("asset `{path}`")),
+        );
+    };
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut res = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (StatusCode::OK, Bytes::from(file.data.into_owned())).into_response()
+    };
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&path)),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    secure_headers(h);
+    res
+}
+
+fn secure(s: &HttpState, headers: &HeaderMap) -> bool {
+    match s.app.secure_cookies {
+        SecureCookies::Always => true,
+        SecureCookies::Never => false,
+        SecureCookies::Auto => headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https")),
+    }
+}
+
+fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let c = cookie::Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .build();
+    HeaderValue::from_str(&c.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `GET /session`.
+pub async fn current(State(s): State<HttpState>, headers: HeaderMap) -> Response {
+    let token = match auth::credential(&headers) {
+        Ok(Credential::Cookie(t)) => t,
+        _ => return json_answer(StatusCode::OK, json!({ "signedIn": false })),
+    };
+    match auth::authenticate(&s, &token).await {
+        Ok(_) => json_answer(
+            StatusCode::OK,
+            json!({
+                "signedIn": true,
+                "csrfToken": auth::csrf_token(&token),
+                "expiresAt": crate::auth::jwt::expires_at(&token)
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            }),
+        ),
+        // An expired or revoked session: the browser is signed out.
+        Err((StatusCode::UNAUTHORIZED, _)) => {
+            let mut res = json_answer(StatusCode::OK, json!({ "signedIn": false }));
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(String::new(), 0, secure(&s, &headers)),
+            );
+            res
+        }
+        Err((status, e)) => refused(status, &e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SignIn {
+    email: String,
+    password: String,
+}
+
+/// `POST /session`: sign in. Only from this site's pages (no login CSRF), as
+/// JSON (which a cross-site form cannot send).
+pub async fn sign_in(
+    State(s): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !auth::same_origin(&s, &headers) {
+        return refused(
+            StatusCode::FORBIDDEN,
+            &AppError::forbidden("cross-site sign-in refused"),
+        );
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &AppError::validation("body", "send {\"email\", \"password\"} as application/json"),
+        );
+    }
+    let input: SignIn = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                &AppError::validation("body", "send {\"email\", \"password\"} as JSON strings"),
+            )
+        }
+    };
+    let addr = Some(client_ip(peer, &headers, s.app.trust_forwarded_for));
+    match session::login(
+        &s.app,
+        &input.email,
+        &input.password,
+        addr,
+        s.app.session_ttl,
+    )
+    .await
+    {
+        Ok(signed) => {
+            let max_age = i64::try_from(s.app.session_ttl.as_secs()).unwrap_or(i64::MAX);
+            let csrf = auth::csrf_token(&signed.token);
+            let mut res = json_answer(
+                StatusCode::OK,
+                json!({
+                    "signedIn": true,
+                    "csrfToken": csrf,
+                    "expiresAt": signed.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                }),
+            );
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(signed.token, max_age, secure(&s, &headers)),
+            );
+            res
+        }
+        Err(e) => {
+            let mut res = super::files::error(&e);
+            if let AppError::RateLimited { retry_after_secs } = e {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            res
+        }
+    }
+}
+
+/// `POST /session/sign-out`: the cookie is cleared (with the CSRF checks, so
+/// another site cannot sign a user out).
+pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> Response {
+    if let Some(token) = auth::session_cookie(&headers) {
+        if let Err((status, e)) = auth::check_csrf(&s, &headers, &token) {
+            return refused(status, &e);
+        }
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(String::new(), 0, secure(&s, &headers)),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_language_follows_the_browser_then_the_cookie() {
+        assert_eq!(language(&HeaderMap::new()), "en");
+        assert_eq!(language(&accept("fr-FR,fr;q=0.9,en;q=0.8")), "fr");
+        assert_eq!(language(&accept("de,en;q=0.5,fr;q=0.7")), "fr");
+        assert_eq!(language(&accept("sw")), "en");
+        let mut h = accept("fr");
+        h.insert(header::COOKIE, "kitreview_lang=en".parse().unwrap());
+        assert_eq!(language(&h), "en");
+    }
+}

@@ -357,4 +357,71 @@ mod tests {
         h.insert(header::COOKIE, "kitreview_lang=en".parse().unwrap());
         assert_eq!(language(&h), "en");
     }
+
+    /// Every string the scripts ask for is in every catalogue, and the
+    /// catalogues agree on their keys and on each message's placeholders.
+    #[test]
+    fn catalogues_cover_the_scripts() {
+        use std::collections::BTreeSet;
+        let catalogue = |lang: &str| -> serde_json::Map<String, serde_json::Value> {
+            let file = Assets::get(&format!("i18n/{lang}.json")).expect("catalogue");
+            serde_json::from_slice(&file.data).expect("catalogue is JSON")
+        };
+        fn placeholders(v: &serde_json::Value) -> BTreeSet<String> {
+            let mut out = BTreeSet::new();
+            let texts: Vec<&str> = match v {
+                serde_json::Value::String(s) => vec![s.as_str()],
+                serde_json::Value::Object(forms) => {
+                    assert!(forms.contains_key("other"), "a plural needs `other`: {v}");
+                    forms.values().filter_map(|f| f.as_str()).collect()
+                }
+                _ => panic!("a message is a string or plural forms: {v}"),
+            };
+            for t in texts {
+                for part in t.split('{').skip(1) {
+                    if let Some((name, _)) = part.split_once('}') {
+                        out.insert(name.to_owned());
+                    }
+                }
+            }
+            out
+        }
+        let en = catalogue(LANGUAGES[0]);
+        for lang in &LANGUAGES[1..] {
+            let other = catalogue(lang);
+            let a: BTreeSet<_> = en.keys().collect();
+            let b: BTreeSet<_> = other.keys().collect();
+            assert_eq!(a, b, "the {lang} catalogue has other keys than en");
+            for (k, v) in &en {
+                assert_eq!(placeholders(v), placeholders(&other[k]), "{lang}: `{k}`");
+            }
+        }
+        let mut asked = 0;
+        for path in Assets::iter().filter(|p| p.ends_with(".js") && !p.starts_with("vendor/")) {
+            let file = Assets::get(&path).expect("listed");
+            let src = String::from_utf8_lossy(&file.data).into_owned();
+            for quote in ['\'', '`'] {
+                let call = format!("t({quote}");
+                for (at, _) in src.match_indices(&call) {
+                    // `t(` itself, not the end of `get(` or `x.t(`
+                    let before = src[..at].chars().next_back().unwrap_or(' ');
+                    if before.is_alphanumeric() || matches!(before, '_' | '.' | '$') {
+                        continue;
+                    }
+                    let part = &src[at + call.len()..];
+                    let Some((key, _)) = part.split_once(quote) else { continue };
+                    asked += 1;
+                    match key.split_once("${") {
+                        Some((stem, _)) => assert!(
+                            en.keys().any(|k| k.starts_with(stem)),
+                            "{path}: no message starts with `{stem}`"
+                        ),
+                        None => assert!(en.contains_key(key), "{path}: `{key}` is not in the catalogue"),
+                    }
+                }
+            }
+        }
+        assert!(asked > 100, "the scripts ask for {asked} strings");
+    }
+
 }

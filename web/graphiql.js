@@ -48,23 +48,30 @@
     return session;
   }
 
+  // POST with the session's CSRF token when the browser is signed in; the
+  // cookie goes along (same origin).
   function post(url, init) {
     return currentSession().then(function (s) {
       var headers = Object.assign({ Accept: "application/json" }, init.headers);
-      if (s.signedIn && s.csrfToken) headers["X-CSRF-Token"] = s.csrfToken;
+      var token = s.signedIn && s.csrfToken;
+      if (token) headers["X-CSRF-Token"] = token;
       return fetch(
         url,
         Object.assign({}, init, { headers: headers, credentials: "same-origin" })
-      );
+      ).then(function (res) {
+        return { res: res, usedSession: !!token };
+      });
     });
   }
 
   function httpFetch(url, init) {
-    return post(url, init).then(function (res) {
-      if (res.status !== 401 && res.status !== 403) return res;
+    return post(url, init).then(function (r) {
+      if (!r.usedSession || (r.res.status !== 401 && r.res.status !== 403)) return r.res;
       // A stale CSRF token or an ended session: ask again, retry once.
       session = null;
-      return post(url, init);
+      return post(url, init).then(function (again) {
+        return again.res;
+      });
     });
   }
 

@@ -7,6 +7,8 @@
 //!   as the `login` mutation; sets the `HttpOnly` session cookie.
 //! - `POST /session/sign-out`: clears it.
 //! - `GET /assets/…`: the workspace's scripts, styles and catalogues.
+//! - `GET /graphql` from a browser: GraphiQL (`web/graphiql.html`, with its
+//!   vendored scripts and styles under `/assets/vendor/graphiql/`).
 //! - any other `GET` a browser sends for a page: the shell, which the
 //!   workspace's script fills in from the GraphQL API.
 
@@ -43,10 +45,19 @@ const LANGUAGE_COOKIE: &str = "kitreview_lang";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The GraphiQL page's: [`CSP`], but its vendored stylesheet carries its
+/// fonts as `data:` URLs. Scripts stay same-origin files.
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 fn secure_headers(h: &mut HeaderMap) {
+    secure_headers_with(h, CSP);
+}
+
+fn secure_headers_with(h: &mut HeaderMap, csp: &'static str) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(csp),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -124,27 +135,39 @@ pub async fn page(method: Method, uri: Uri, headers: HeaderMap) -> Response {
             &AppError::not_found(format!("`{}`", uri.path())),
         );
     }
-    let Some(file) = Assets::get("index.html") else {
+    let mut res = html_file("index.html", language(&headers), CSP);
+    res.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    res
+}
+
+/// An HTML file of `web/` as a page (`{{lang}}` filled in), revalidated on
+/// every load, with the secure headers.
+fn html_file(name: &str, lang: &str, csp: &'static str) -> Response {
+    let Some(file) = Assets::get(name) else {
         return refused(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &AppError::internal(anyhow::anyhow!("the workspace shell is missing")),
+            &AppError::internal(anyhow::anyhow!("the page `{name}` is missing")),
         );
     };
-    let lang = language(&headers);
     let html = String::from_utf8_lossy(&file.data).replace("{{lang}}", lang);
     let mut res = (StatusCode::OK, html).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
+        HeaderValue::from_static(content_type(name)),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Language, Cookie"),
-    );
-    secure_headers(h);
+    secure_headers_with(h, csp);
     res
+}
+
+/// GraphiQL (`GET /graphql` from a browser): the page `web/graphiql.html`,
+/// whose GraphiQL, React and styles are vendored in `web/vendor/graphiql/`.
+pub(crate) fn graphiql() -> Response {
+    html_file("graphiql.html", LANGUAGES[0], GRAPHIQL_CSP)
 }
 
 fn content_type(path: &str) -> &'static str {

@@ -8,6 +8,7 @@ import * as api from './api.js';
 import { homePage } from './home.js';
 import { revisionPage } from './revision.js';
 import { diffPage } from './diff.js';
+import { consolidatePage } from './consolidate.js';
 
 const main = document.getElementById('main');
 let current = null; // the page on screen: { dispose() }
@@ -105,6 +106,8 @@ async function route() {
     if (path === '/') current = await homePage(main, viewer);
     else if ((m = path.match(/^\/modules\/([^/]+)\/revisions\/(\d+)$/))) {
       current = await revisionPage(main, viewer, decodeURIComponent(m[1]), Number(m[2]), url);
+    } else if ((m = path.match(/^\/cycles\/([^/]+)\/consolidation$/))) {
+      current = await consolidatePage(main, viewer, decodeURIComponent(m[1]));
     } else if ((m = path.match(/^\/modules\/([^/]+)\/diff$/))) {
       current = await diffPage(main, viewer, decodeURIComponent(m[1]), url);
     } else {

@@ -21,7 +21,7 @@ const QUERY = `query Home($org: ID!) {
           id number title status
           currentRevision { number }
           reviewCycles {
-            id title status visibility opensAt closesAt viewerCanComment viewerLateUntil
+            id title status visibility opensAt closesAt viewerCanComment viewerCanManage viewerLateUntil
             revision { number }
             ours: comments(filter: { organizationId: $org, state: SUBMITTED }) { totalCount }
             drafts: comments(filter: { state: DRAFT }) { totalCount }
@@ -55,7 +55,8 @@ function cycleRow(module, c, viewer) {
     h('p', { class: 'meta' },
       t('home.ours', { count: c.ours.totalCount, org: viewer.organization.shortName }),
       c.drafts.totalCount ? [' · ', h('strong', {}, t('home.drafts', { count: c.drafts.totalCount }))] : null,
-      c.viewerLateUntil ? [' · ', t('cycle.lateUntil', { date: dateTime(c.viewerLateUntil) })] : null));
+      c.viewerLateUntil ? [' · ', t('cycle.lateUntil', { date: dateTime(c.viewerLateUntil) })] : null),
+    c.viewerCanManage && c.status !== 'SCHEDULED' ? h('p', {}, h('a', { href: `/cycles/${encodeURIComponent(c.id)}/consolidation` }, t('consolidate.open'))) : null);
 }
 
 export async function homePage(main, viewer) {

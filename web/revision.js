@@ -14,7 +14,7 @@ const PAGE_QUERY = `query Revision($module: ID!, $n: Int!) {
       id number title revisionCount
       kit { title question { code } }
       reviewCycles {
-        id title status visibility opensAt closesAt viewerCanComment viewerLateUntil
+        id title status visibility opensAt closesAt viewerCanComment viewerCanManage viewerLateUntil
         revision { number }
       }
       revision(number: $n) {
@@ -221,6 +221,9 @@ export async function revisionPage(main, viewer, moduleId, number, url) {
           cycle.viewerLateUntil && cycle.viewerCanComment
             ? t('cycle.closedLate', { org: viewer.organization.shortName, date: dateTime(cycle.viewerLateUntil) })
             : t('cycle.closedNoComments')));
+      }
+      if (cycle.viewerCanManage && cycle.status !== 'SCHEDULED') {
+        items.push(h('p', {}, h('a', { href: `/cycles/${encodeURIComponent(cycle.id)}/consolidation` }, t('consolidate.open'))));
       }
       if (cycles.length > 1) {
         items.push(h('label', { class: 'cycle-pick' }, t('cycle.pick'), ' ',

@@ -21,3 +21,4 @@ mod review;
 mod schema;
 mod search;
 mod uploads;
+mod web_session;

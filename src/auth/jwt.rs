@@ -58,6 +58,10 @@ pub enum TokenSubject {
         user_id: i64,
         password_version: i64,
         token_epoch: i64,
+        /// The token's `jti`: what a sign-out revokes (see `revoked_tokens`).
+        token_id: String,
+        /// When it expires (`exp`).
+        expires_at: DateTime<Utc>,
     },
     /// An external token, mapped by e-mail.
     ExternalEmail(String),
@@ -283,10 +287,14 @@ impl TokenService {
                     .strip_prefix("user:")
                     .and_then(|s| s.parse::<i64>().ok())
                     .ok_or(TokenError::Malformed)?;
+                let expires_at =
+                    DateTime::from_timestamp(data.claims.exp, 0).ok_or(TokenError::Malformed)?;
                 return Ok(TokenSubject::Local {
                     user_id,
                     password_version: data.claims.pwv,
                     token_epoch: data.claims.tep,
+                    token_id: data.claims.jti,
+                    expires_at,
                 });
             }
             Err(e) => token_error(&e),

@@ -5,7 +5,8 @@
 //! - `GET /session`: whether the browser is signed in, and its CSRF token.
 //! - `POST /session` (`{"email", "password"}`, JSON): sign in, same throttling
 //!   as the `login` mutation; sets the `HttpOnly` session cookie.
-//! - `POST /session/sign-out`: clears it.
+//! - `POST /session/sign-out`: ends the session (its token is revoked) and
+//!   clears the cookie.
 //! - `GET /assets/…`: the workspace's scripts, styles and catalogues.
 //! - `GET /graphql` from a browser: GraphiQL (`web/graphiql.html`, with its
 //!   vendored scripts and styles under `/assets/vendor/graphiql/`).
@@ -344,12 +345,21 @@ pub async fn sign_in(
     }
 }
 
-/// `POST /session/sign-out`: the cookie is cleared (with the CSRF checks, so
-/// another site cannot sign a user out).
+/// `POST /session/sign-out`: the session ends on the server (its token is
+/// revoked, so a copy of the cookie stops working too) and the cookie is
+/// cleared; with the CSRF checks, so another site cannot sign a user out.
 pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> Response {
     if let Some(token) = auth::session_cookie(&headers) {
         if let Err((status, e)) = auth::check_csrf(&s, &headers, &token) {
             return refused(status, &e);
+        }
+        if let Err(e) = session::sign_out(&s.app, &token).await {
+            let mut res = super::files::error(&e);
+            if matches!(e, AppError::Unavailable(_) | AppError::Timeout(_)) {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            return res;
         }
     }
     let mut res = StatusCode::NO_CONTENT.into_response();

@@ -54,6 +54,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> 
     if let TokenSubject::Local {
         password_version,
         token_epoch,
+        token_id,
         ..
     } = subject
     {
@@ -66,6 +67,11 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> 
             return Err(AppError::Unauthenticated(
                 "invalid token: the account was deactivated after it was issued; sign in again"
                     .into(),
+            ));
+        }
+        if store::token_revoked(&mut c, &token_id).await? {
+            return Err(AppError::Unauthenticated(
+                "invalid token: this session was signed out; sign in again".into(),
             ));
         }
     }
@@ -210,6 +216,34 @@ async fn reserve_key(
         return Ok(counted);
     }
     throttle::put(c, key, &after).await
+}
+
+/// Sign a browser session out on the server: its token is refused from now
+/// on (a copy of the cookie, or the token used as a bearer, included), and the
+/// live connections made with it close. The user's other sessions and tokens
+/// keep working. A token that is not valid (expired, not ours) needs nothing.
+#[tracing::instrument(skip_all)]
+pub async fn sign_out(state: &AppState, token: &str) -> AppResult<()> {
+    let Ok(TokenSubject::Local {
+        user_id,
+        token_id,
+        expires_at,
+        ..
+    }) = state.tokens.verify(token)
+    else {
+        return Ok(());
+    };
+    // Token times follow the system clock (see `TokenService::issue`); a row
+    // is kept until its token is past expiry and the most leeway.
+    let purge_before = chrono::Utc::now()
+        - chrono::Duration::seconds(
+            i64::try_from(crate::auth::jwt::MAX_LEEWAY_SECS).unwrap_or(30) + 60,
+        );
+    let mut tx = state.db.begin().await?;
+    store::revoke_token(&mut tx.conn(), &token_id, user_id, expires_at, purge_before).await?;
+    // The live connections of the user check their tokens again.
+    tx.emit(Event::account(user_id, state.clock.now()));
+    tx.commit().await
 }
 
 /// Change the viewer's own password. Every earlier token stops working; the

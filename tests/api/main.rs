@@ -22,3 +22,4 @@ mod review;
 mod schema;
 mod search;
 mod uploads;
+mod web_session;

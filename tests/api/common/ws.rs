@@ -60,6 +60,28 @@ impl Ws {
         }
     }
 
+    /// Connect with the graphql-transport-ws subprotocol and extra request
+    /// headers (`Cookie`, `Origin`: what a browser page would send).
+    pub async fn connect_with_headers(base: &str, headers: &[(&str, &str)]) -> Ws {
+        let url = format!("{}/graphql", base.replacen("http", "ws", 1));
+        let mut req = url.into_client_request().expect("request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        for (name, value) in headers {
+            req.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .expect("header name"),
+                HeaderValue::from_str(value).expect("header"),
+            );
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("WebSocket connect");
+        Ws { stream }
+    }
+
     /// Connect with the graphql-transport-ws subprotocol.
     pub async fn connect(base: &str) -> Ws {
         Self::connect_with(base, Some("graphql-transport-ws")).await

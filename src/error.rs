@@ -24,6 +24,11 @@ pub enum AppError {
     /// The request conflicts with the current state (duplicate, stale base, ...).
     #[error("{0}")]
     Conflict(String),
+    /// The change was prepared on a stale read (an optimistic-concurrency
+    /// check failed); `field` names the input that carried the version.
+    /// Shown as `CONFLICT`, with the field.
+    #[error("{message}")]
+    Stale { field: String, message: String },
     /// The review cycle no longer accepts this change.
     #[error("{0}")]
     CycleClosed(String),
@@ -77,7 +82,7 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Validation { .. } => "VALIDATION",
-            AppError::Conflict(_) => "CONFLICT",
+            AppError::Conflict(_) | AppError::Stale { .. } => "CONFLICT",
             AppError::CycleClosed(_) => "CYCLE_CLOSED",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable(_) => "UNAVAILABLE",

@@ -21,11 +21,13 @@ pub struct DispositionRow {
     pub duplicate_of_id: Option<i64>,
     pub decided_by: i64,
     pub decided_at: DateTime<Utc>,
+    /// How many times it changed (the length of its history): 1 once decided.
+    pub version: i64,
 }
 
 macro_rules! disposition_cols {
     () => {
-        "comment_id, cycle_id, kind, rationale, duplicate_of_id, decided_by, decided_at"
+        "comment_id, cycle_id, kind, rationale, duplicate_of_id, decided_by, decided_at, version"
     };
 }
 
@@ -54,16 +56,20 @@ pub async fn duplicate_links(c: &mut Conn<'_>, cycle_id: i64) -> AppResult<Vec<(
 }
 
 /// Record a decision, keeping the one it replaces in `disposition_changes`.
+/// `after.version` is `before`'s plus one (1 for a first decision); the write
+/// only happens while the stored version is still `before`'s, so a decision
+/// made on a stale read is refused (`Ok(false)`) instead of overwriting.
 pub async fn save(
     c: &mut Conn<'_>,
     before: Option<&DispositionRow>,
     after: &DispositionRow,
-) -> AppResult<()> {
-    Sql::new(
-        "INSERT INTO dispositions (comment_id, cycle_id, kind, rationale, duplicate_of_id, decided_by, decided_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (comment_id) DO UPDATE SET kind = excluded.kind, \
+) -> AppResult<bool> {
+    let n = Sql::new(
+        "INSERT INTO dispositions (comment_id, cycle_id, kind, rationale, duplicate_of_id, decided_by, decided_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (comment_id) DO UPDATE SET kind = excluded.kind, \
          rationale = excluded.rationale, duplicate_of_id = excluded.duplicate_of_id, \
-         decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+         decided_by = excluded.decided_by, decided_at = excluded.decided_at, version = excluded.version \
+         WHERE dispositions.version = excluded.version - 1",
     )
     .arg(after.comment_id)
     .arg(after.cycle_id)
@@ -72,8 +78,12 @@ pub async fn save(
     .arg(after.duplicate_of_id)
     .arg(after.decided_by)
     .arg(after.decided_at)
+    .arg(after.version)
     .execute(c)
     .await?;
+    if n != 1 {
+        return Ok(false);
+    }
     Sql::new(
         "INSERT INTO disposition_changes (comment_id, changed_by, changed_at, before_kind, before_rationale, \
          before_duplicate_of_id, after_kind, after_rationale, after_duplicate_of_id) \
@@ -90,7 +100,7 @@ pub async fn save(
     .arg(after.duplicate_of_id)
     .execute(c)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

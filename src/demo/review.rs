@@ -397,6 +397,7 @@ async fn consolidate_eenv(
         rationale: rationale.map(Into::into),
         duplicate_of_id: dup,
         addressed_in_revision_id: None,
+        expected_version: None,
     };
     let inputs = [
         decide(

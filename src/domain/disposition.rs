@@ -120,6 +120,36 @@ pub fn visible(status: CycleStatus, manages: bool) -> bool {
     manages || matches!(status, CycleStatus::Closed | CycleStatus::Consolidated)
 }
 
+/// Was a decision made on version `expected` of a disposition now at
+/// `current` made on a stale read? Any difference is: a version only grows,
+/// and one ahead of the stored one was never read.
+pub fn stale(expected: i64, current: i64) -> bool {
+    expected != current
+}
+
+/// What a rapporteur is told when their decision was made on a stale read:
+/// who changed it last, when, and what to do.
+pub fn stale_message(
+    number: Option<i64>,
+    changed_by: Option<&str>,
+    changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    expected: i64,
+    current: i64,
+) -> String {
+    let comment = match number {
+        Some(n) => format!("comment No. {n}"),
+        None => "the comment".to_owned(),
+    };
+    let since = match (changed_by, changed_at) {
+        (Some(who), Some(at)) => format!(
+            "was changed by {who} at {} since you loaded it",
+            at.format("%Y-%m-%d %H:%M UTC")
+        ),
+        _ => "was changed since you loaded it".to_owned(),
+    };
+    format!("{comment} {since} (version {current}, you had {expected}); reload it and decide again")
+}
+
 /// What a batch of decisions is checked against, loaded in bulk before any rule runs.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -131,6 +161,9 @@ pub struct Facts {
     pub links: HashMap<i64, HashMap<i64, i64>>,
     /// Revisions named by `addressedInRevisionId`, and those of the comments.
     pub revisions: HashMap<i64, RevisionFacts>,
+    /// The version of each decided comment's disposition (how many times it
+    /// changed), read in the writing transaction; a comment absent is at 0.
+    pub versions: HashMap<i64, i64>,
 }
 
 /// What the rules need to know of a comment.
@@ -166,6 +199,9 @@ pub struct Asked {
     pub comment_id: i64,
     pub decision: Decision,
     pub addressed_in: Option<i64>,
+    /// The version the decision was made on (`expectedVersion`); `None`
+    /// decides whatever is stored now.
+    pub expected_version: Option<i64>,
 }
 
 /// Why a batch is refused: the first rule broken, in input order.
@@ -177,6 +213,13 @@ pub enum Refusal {
     Forbidden,
     /// The cycle is consolidated: its dispositions are final.
     Consolidated,
+    /// Input `index` was decided on version `expected`, but the disposition
+    /// has changed since: it is at `current` now.
+    Stale {
+        index: usize,
+        expected: i64,
+        current: i64,
+    },
     /// Input `index`'s `field` breaks a rule.
     Invalid {
         index: usize,
@@ -222,6 +265,16 @@ pub fn plan(viewer_id: i64, asked: &[Asked], facts: &Facts) -> Result<(), Refusa
         }
         if cycle.status == CycleStatus::Consolidated {
             return Err(Refusal::Consolidated);
+        }
+        if let Some(expected) = a.expected_version {
+            let current = facts.versions.get(&comment.id).copied().unwrap_or(0);
+            if stale(expected, current) {
+                return Err(Refusal::Stale {
+                    index,
+                    expected,
+                    current,
+                });
+            }
         }
         let cycle_links = links.entry(comment.cycle_id).or_default();
         match a.decision.duplicate_of {
@@ -360,7 +413,46 @@ mod tests {
                 duplicate_of,
             },
             addressed_in,
+            expected_version: None,
         }
+    }
+
+    #[test]
+    fn a_decision_on_a_stale_version_is_refused() {
+        assert!(!stale(0, 0));
+        assert!(stale(1, 2));
+        assert!(stale(3, 2), "a version never read");
+        let mut f = facts();
+        f.versions.insert(2, 2);
+        let on = |comment_id, v| Asked {
+            expected_version: Some(v),
+            ..asked(comment_id, None, None)
+        };
+        // Never decided: version 0.
+        assert_eq!(plan(9, &[on(1, 0)], &f), Ok(()));
+        assert_eq!(plan(9, &[on(1, 0), on(2, 2)], &f), Ok(()));
+        // Without expectedVersion, whatever is stored is replaced.
+        assert_eq!(plan(9, &[asked(2, None, None)], &f), Ok(()));
+        assert_eq!(
+            plan(9, &[on(1, 0), on(2, 1)], &f),
+            Err(Refusal::Stale {
+                index: 1,
+                expected: 1,
+                current: 2
+            })
+        );
+        // Who may not decide learns nothing of the version.
+        let mut unmanaged = f.clone();
+        unmanaged.cycles.get_mut(&1).expect("cycle").managed = false;
+        assert_eq!(plan(9, &[on(2, 1)], &unmanaged), Err(Refusal::Forbidden));
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T14:05:09Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            stale_message(Some(12), Some("Rafael Rapporteur"), Some(at), 2, 3),
+            "comment No. 12 was changed by Rafael Rapporteur at 2026-12-03 14:05 UTC since you \
+             loaded it (version 3, you had 2); reload it and decide again"
+        );
     }
 
     #[test]

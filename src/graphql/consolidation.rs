@@ -23,6 +23,11 @@ pub struct SetDispositionInput {
     pub duplicate_of_id: Option<ID>,
     /// A later revision of the module that addresses the comment.
     pub addressed_in_revision_id: Option<ID>,
+    /// The comment's `dispositionVersion` when it was loaded: if its
+    /// disposition has changed since, the call is refused (CONFLICT, naming
+    /// who changed it and when) and nothing is stored. Omitted: the decision
+    /// replaces whatever is stored.
+    pub expected_version: Option<i32>,
 }
 
 /// Many decisions at once.
@@ -66,6 +71,7 @@ fn disposition_input(i: usize, batch: bool, d: SetDispositionInput) -> Result<Di
             .addressed_in_revision_id
             .map(|id| decode_id(&f("addressedInRevisionId"), &id, NodeKind::Revision))
             .transpose()?,
+        expected_version: d.expected_version.map(i64::from),
     })
 }
 

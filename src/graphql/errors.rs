@@ -22,7 +22,9 @@ pub fn classify(err: &mut ServerError) {
         Some(app) => {
             ext.set("code", app.code());
             match app {
-                AppError::Validation { field, .. } => ext.set("field", field.as_str()),
+                AppError::Validation { field, .. } | AppError::Stale { field, .. } => {
+                    ext.set("field", field.as_str())
+                }
                 AppError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfterSeconds", Value::from(*retry_after_secs))
                 }

@@ -27,7 +27,9 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Validation { .. } => StatusCode::BAD_REQUEST,
-        AppError::Conflict(_) | AppError::CycleClosed(_) => StatusCode::CONFLICT,
+        AppError::Conflict(_) | AppError::Stale { .. } | AppError::CycleClosed(_) => {
+            StatusCode::CONFLICT
+        }
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Unavailable(_) | AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -13,6 +13,7 @@ use super::comments::visible_in;
 use super::cycles::managed;
 use super::Actor;
 use crate::auth::AuthUser;
+use crate::db::accounts as accounts_store;
 use crate::db::comments::{self as comments_store, CommentRow, Visible};
 use crate::db::consolidation::{self as store, DispositionRow, ProgressGroup};
 use crate::db::cycles::{self as cycles_store, CycleRow};
@@ -38,6 +39,9 @@ pub struct DispositionInput {
     pub rationale: Option<String>,
     pub duplicate_of_id: Option<i64>,
     pub addressed_in_revision_id: Option<i64>,
+    /// The `dispositionVersion` the decision was made on; `None` replaces
+    /// whatever is stored.
+    pub expected_version: Option<i64>,
 }
 
 /// Set dispositions, all or nothing. `batch` names inputs in errors as
@@ -61,7 +65,21 @@ pub async fn set_dispositions(
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
     let loaded = load_facts(&mut c, user, &asked, now).await?;
-    rules::plan(user.id, &asked, &loaded.facts).map_err(|r| refused(r, &field))?;
+    if let Err(r) = rules::plan(user.id, &asked, &loaded.facts) {
+        return Err(match r {
+            rules::Refusal::Stale {
+                index,
+                expected,
+                current,
+            } => stale(&mut c, &asked[index], &loaded, expected, current)
+                .await
+                .map(|message| AppError::Stale {
+                    field: field(index, "expectedVersion"),
+                    message,
+                })?,
+            r => refused(r, &field),
+        });
+    }
     let events = apply(&mut c, user, &asked, &loaded, now).await?;
     for e in events {
         tx.emit(e);
@@ -101,10 +119,17 @@ fn parse_batch(
             input.duplicate_of_id,
         )
         .map_err(|e| AppError::validation(field(i, e.field), e.message))?;
+        if input.expected_version.is_some_and(|v| v < 0) {
+            return Err(AppError::validation(
+                field(i, "expectedVersion"),
+                "expectedVersion is a comment's dispositionVersion: 0 or more",
+            ));
+        }
         asked.push(rules::Asked {
             comment_id: input.comment_id,
             decision,
             addressed_in: input.addressed_in_revision_id,
+            expected_version: input.expected_version,
         });
     }
     let mut seen = std::collections::HashSet::new();
@@ -204,10 +229,14 @@ async fn load_facts(
             },
         );
     }
-    let current = store::dispositions_of(c, &decided)
+    let current: HashMap<i64, DispositionRow> = store::dispositions_of(c, &decided)
         .await?
         .into_iter()
         .map(|d| (d.comment_id, d))
+        .collect();
+    facts.versions = current
+        .values()
+        .map(|d| (d.comment_id, d.version))
         .collect();
     Ok(Loaded {
         facts,
@@ -215,6 +244,35 @@ async fn load_facts(
         cycles,
         current,
     })
+}
+
+/// The message for a decision made on a stale read: who changed the
+/// disposition last, and when (read in the same transaction).
+async fn stale(
+    c: &mut Conn<'_>,
+    asked: &rules::Asked,
+    loaded: &Loaded,
+    expected: i64,
+    current: i64,
+) -> AppResult<String> {
+    let number = loaded
+        .comments
+        .get(&asked.comment_id)
+        .and_then(|r| r.number);
+    let now = loaded.current.get(&asked.comment_id);
+    let who = match now {
+        Some(d) => accounts_store::user_by_id(c, d.decided_by)
+            .await?
+            .map(|u| u.display_name),
+        None => None,
+    };
+    Ok(rules::stale_message(
+        number,
+        who.as_deref(),
+        now.map(|d| d.decided_at),
+        expected,
+        current,
+    ))
 }
 
 fn refused(r: rules::Refusal, field: &impl Fn(usize, &str) -> String) -> AppError {
@@ -231,6 +289,9 @@ fn refused(r: rules::Refusal, field: &impl Fn(usize, &str) -> String) -> AppErro
             field: f,
             message,
         } => AppError::validation(field(index, f), message),
+        rules::Refusal::Stale { .. } => AppError::Conflict(
+            "the disposition was changed since it was loaded; reload it and decide again".into(),
+        ),
     }
 }
 
@@ -271,6 +332,7 @@ async fn apply(
             duplicate_of_id: a.decision.duplicate_of,
             decided_by: user.id,
             decided_at: now,
+            version: before.map_or(0, |b| b.version) + 1,
         };
         let unchanged = before.is_some_and(|b| {
             b.kind == after.kind
@@ -280,7 +342,17 @@ async fn apply(
         if unchanged {
             continue;
         }
-        store::save(c, before, &after).await?;
+        // The cycle is locked and the version checked (plan): a refusal here
+        // means the row changed under the lock, which the lock rules out.
+        if !store::save(c, before, &after).await? {
+            return Err(AppError::Stale {
+                field: "expectedVersion".into(),
+                message: format!(
+                    "comment No. {} was changed since it was loaded; reload it and decide again",
+                    comment.number.unwrap_or_default()
+                ),
+            });
+        }
         let summary = format!(
             "disposition of comment {} set to {}",
             comment.number.unwrap_or_default(),

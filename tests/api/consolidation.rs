@@ -2191,6 +2191,239 @@ async fn concurrent_duplicates_form_no_loop(b: Backend) {
     }
 }
 
+const SET_VERSIONED: &str = "mutation($i: SetDispositionInput!) { setDisposition(input: $i) { comment { id dispositionVersion disposition { kind rationale } } } }";
+const VERSIONS: &str = "query($id: ID!) { node(id: $id) { ... on Comment { number dispositionVersion disposition { rationale decidedBy { displayName } history { after { rationale } } } } } }";
+
+impl Fx {
+    /// The comment as the rapporteur sees it: number, version, disposition.
+    async fn versioned(&self, comment: &str) -> Value {
+        self.s
+            .ok(Some(&self.rapporteur), VERSIONS, json!({ "id": comment }))
+            .await["node"]
+            .clone()
+    }
+
+    /// `setDisposition` NOTED with this rationale, on `expected` (if any).
+    async fn note(
+        &self,
+        token: &str,
+        comment: &str,
+        rationale: &str,
+        expected: Option<i64>,
+    ) -> Value {
+        self.s
+            .gql(
+                Some(token),
+                SET_VERSIONED,
+                json!({ "i": { "commentId": comment, "kind": "NOTED", "rationale": rationale, "expectedVersion": expected } }),
+            )
+            .await
+    }
+}
+
+/// `Comment.dispositionVersion` counts the changes; a decision made on an
+/// older version is refused (CONFLICT, naming who changed it) and stores nothing.
+async fn stale_decisions_are_refused(b: Backend) {
+    let Some(f) = setup(b).await else { return };
+    let f = &f;
+    let cycle = f.open_now("OPEN").await;
+    let a = f.on_document(&f.kenya, &cycle, "A").await;
+    assert_eq!(f.versioned(&a).await["dispositionVersion"], 0);
+
+    // Version 0 -> 1.
+    let res = f.note(&f.rapporteur, &a, "First.", Some(0)).await;
+    assert!(res.get("errors").is_none(), "{res}");
+    assert_eq!(
+        res["data"]["setDisposition"]["comment"]["dispositionVersion"],
+        1
+    );
+    // The same decision again changes nothing, and keeps the version.
+    let res = f.note(&f.rapporteur, &a, "First.", Some(1)).await;
+    assert!(res.get("errors").is_none(), "{res}");
+    assert_eq!(
+        res["data"]["setDisposition"]["comment"]["dispositionVersion"],
+        1
+    );
+
+    // The secretariat changes it (version 2) while the rapporteur still has 1.
+    let res = f.note(&f.admin, &a, "Second.", Some(1)).await;
+    assert!(res.get("errors").is_none(), "{res}");
+    let before = f.versioned(&a).await;
+    assert_eq!(before["dispositionVersion"], 2, "{before}");
+    let res = f.note(&f.rapporteur, &a, "Stale.", Some(1)).await;
+    assert_eq!(code(&res), "CONFLICT", "{res}");
+    assert_eq!(field(&res), "expectedVersion", "{res}");
+    let who = before["disposition"]["decidedBy"]["displayName"]
+        .as_str()
+        .expect("name");
+    let message = res["errors"][0]["message"].as_str().expect("message");
+    let number = before["number"].as_i64().expect("number");
+    assert!(
+        message.starts_with(&format!("comment No. {number} was changed by {who} at ")),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("since you loaded it (version 2, you had 1); reload it and decide again"),
+        "{message}"
+    );
+    assert_eq!(f.versioned(&a).await, before, "nothing changed");
+    assert_eq!(
+        before["disposition"]["history"].as_array().map(Vec::len),
+        Some(2)
+    );
+    // A version never read is stale too; a negative one is not a version.
+    let res = f.note(&f.rapporteur, &a, "Ahead.", Some(3)).await;
+    assert_eq!(code(&res), "CONFLICT", "{res}");
+    let res = f.note(&f.rapporteur, &a, "Negative.", Some(-1)).await;
+    assert_eq!(code(&res), "VALIDATION", "{res}");
+    assert_eq!(field(&res), "expectedVersion", "{res}");
+
+    // On the current version it goes through; omitted, it always does.
+    let res = f.note(&f.rapporteur, &a, "Third.", Some(2)).await;
+    assert!(res.get("errors").is_none(), "{res}");
+    let res = f.note(&f.admin, &a, "Fourth.", None).await;
+    assert!(res.get("errors").is_none(), "{res}");
+    let after = f.versioned(&a).await;
+    assert_eq!(after["dispositionVersion"], 4, "{after}");
+    assert_eq!(after["disposition"]["rationale"], "Fourth.");
+    assert_eq!(
+        after["disposition"]["history"].as_array().map(Vec::len),
+        Some(4)
+    );
+
+    // A member does not see the provisional disposition, nor its version.
+    let q = "query($id: ID!) { node(id: $id) { ... on Comment { dispositionVersion } } }";
+    let seen = f.s.ok(Some(&f.kenya), q, json!({ "id": a })).await;
+    assert_eq!(seen["node"]["dispositionVersion"], 0, "{seen}");
+    // Nor can they probe it: no version is compared for who may not decide.
+    let res = f.note(&f.kenya, &a, "Probe.", Some(0)).await;
+    assert_eq!(code(&res), "FORBIDDEN", "{res}");
+
+    // In a list of comments, each has its own version.
+    let q = "query($c: ID!) { node(id: $c) { ... on ReviewCycle { comments(first: 50) { edges { node { id dispositionVersion } } } } } }";
+    let b_ = f.on_document(&f.france, &cycle, "B").await;
+    let list = f.s.ok(Some(&f.rapporteur), q, json!({ "c": cycle })).await;
+    let versions: BTreeMap<String, i64> = list["node"]["comments"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["id"].as_str().expect("id").to_owned(),
+                e["node"]["dispositionVersion"].as_i64().expect("version"),
+            )
+        })
+        .collect();
+    assert_eq!(versions.get(&a), Some(&4), "{list}");
+    assert_eq!(versions.get(&b_), Some(&0), "{list}");
+}
+
+/// A batch with one stale row applies nothing, and names that row.
+async fn a_stale_row_fails_the_batch(b: Backend) {
+    let Some(f) = setup(b).await else { return };
+    let f = &f;
+    let cycle = f.open_now("OPEN").await;
+    let a = f.on_document(&f.kenya, &cycle, "A").await;
+    let b_ = f.on_document(&f.france, &cycle, "B").await;
+    let c = f.on_document(&f.kenya2, &cycle, "C").await;
+    let res = f.note(&f.rapporteur, &b_, "First.", Some(0)).await;
+    assert!(res.get("errors").is_none(), "{res}");
+    let res = f.note(&f.admin, &b_, "Second.", None).await;
+    assert!(res.get("errors").is_none(), "{res}");
+    let before = f.versioned(&b_).await;
+    let many = |items: Value| async move {
+        f.s.gql(
+            Some(&f.rapporteur),
+            SET_MANY,
+            json!({ "i": { "dispositions": items } }),
+        )
+        .await
+    };
+    let res = many(json!([
+        { "commentId": a, "kind": "ACCEPTED", "expectedVersion": 0 },
+        { "commentId": b_, "kind": "ACCEPTED", "expectedVersion": 1 },
+        { "commentId": c, "kind": "ACCEPTED" },
+    ]))
+    .await;
+    assert_eq!(code(&res), "CONFLICT", "{res}");
+    assert_eq!(field(&res), "dispositions[1].expectedVersion", "{res}");
+    let number = before["number"].as_i64().expect("number");
+    let message = res["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with(&format!("comment No. {number} was changed by ")),
+        "{message}"
+    );
+    assert!(message.contains("(version 2, you had 1)"), "{message}");
+    for id in [&a, &c] {
+        assert!(
+            f.disposition(&f.rapporteur, id).await.is_null(),
+            "nothing applied"
+        );
+        assert_eq!(f.versioned(id).await["dispositionVersion"], 0);
+    }
+    assert_eq!(f.versioned(&b_).await, before);
+    // With the current versions, all go through.
+    let res = many(json!([
+        { "commentId": a, "kind": "ACCEPTED", "expectedVersion": 0 },
+        { "commentId": b_, "kind": "ACCEPTED", "expectedVersion": 2 },
+        { "commentId": c, "kind": "ACCEPTED" },
+    ]))
+    .await;
+    assert!(res.get("errors").is_none(), "{res}");
+    for (id, v) in [(&a, 1), (&b_, 3), (&c, 1)] {
+        assert_eq!(f.versioned(id).await["dispositionVersion"], v);
+    }
+}
+
+/// Saves on the same version at the same moment: exactly one succeeds, the
+/// others are told it changed (the check is made in the writing transaction).
+async fn concurrent_saves_on_one_version(b: Backend) {
+    let Some(f) = setup(b).await else { return };
+    let f = &f;
+    let cycle = f.open_now("OPEN").await;
+    for round in 0..4 {
+        let a = f.on_document(&f.kenya, &cycle, &format!("A{round}")).await;
+        let expected = if round % 2 == 0 {
+            0
+        } else {
+            let res = f.note(&f.rapporteur, &a, "Start.", None).await;
+            assert!(res.get("errors").is_none(), "{res}");
+            1
+        };
+        let tasks: Vec<_> = (0..6)
+            .map(|i| {
+                let token = [&f.rapporteur, &f.admin][i % 2].clone();
+                f.s.spawn_gql(
+                    &token,
+                    SET_VERSIONED,
+                    json!({ "i": { "commentId": a, "kind": "NOTED", "rationale": format!("Reason {i}."), "expectedVersion": expected } }),
+                )
+            })
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            let res = t.await.expect("join");
+            match res.get("errors") {
+                None => ok += 1,
+                Some(_) => {
+                    assert_eq!(code(&res), "CONFLICT", "{res}");
+                    assert_eq!(field(&res), "expectedVersion", "{res}");
+                }
+            }
+        }
+        assert_eq!(
+            ok, 1,
+            "round {round}: exactly one save on version {expected}"
+        );
+        let now = f.versioned(&a).await;
+        assert_eq!(now["dispositionVersion"], expected + 1, "{now}");
+        assert_eq!(
+            now["disposition"]["history"].as_array().map(Vec::len),
+            Some(expected as usize + 1)
+        );
+    }
+}
+
 backend_tests!(
     dispositions_follow_the_rules,
     only_rapporteurs_and_the_secretariat_decide,
@@ -2206,4 +2439,7 @@ backend_tests!(
     concurrent_duplicates_form_no_loop,
     comments_are_carried_into_the_next_revision,
     carried_comments_respect_visibility,
+    stale_decisions_are_refused,
+    a_stale_row_fails_the_batch,
+    concurrent_saves_on_one_version,
 );

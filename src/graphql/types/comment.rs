@@ -21,7 +21,9 @@ use crate::graphql::loaders::all_of;
 use crate::service::comments as service;
 use crate::service::consolidation::dispositions_visible;
 use crate::service::queries::comments as queries;
-use crate::service::records::{CarriedRow, CommentFilter, CommentOrder, CommentRow, CycleRow};
+use crate::service::records::{
+    CarriedRow, CommentFilter, CommentOrder, CommentRow, CycleRow, DispositionRow,
+};
 
 /// The ISO template's type of comment.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -168,6 +170,22 @@ impl From<&crate::domain::comments::Anchor> for CommentAnchor {
 pub struct Comment(pub CommentRow);
 
 impl Comment {
+    /// Its disposition, if the viewer may see it (batched per request).
+    async fn disposition_row(&self, ctx: &Context<'_>) -> Result<Option<DispositionRow>> {
+        if self.0.state == CommentStateRow::Draft {
+            return Ok(None);
+        }
+        let cycle: CycleRow = ctx
+            .loaders()?
+            .required(self.0.cycle_id, "comment's cycle")
+            .await?;
+        let now = ctx.state()?.clock.now();
+        if !dispositions_visible(ctx.user()?, &cycle, now) {
+            return Ok(None);
+        }
+        Ok(ctx.loaders()?.dispositions.load_one(self.0.id).await?)
+    }
+
     /// One page of the comments of `cycles` the viewer may see.
     pub(in crate::graphql) async fn list(
         ctx: &Context<'_>,
@@ -325,23 +343,15 @@ impl Comment {
     /// The rapporteurs' decision. Provisional until the cycle closes: until then
     /// only the rapporteurs of the question and the secretariat see it.
     async fn disposition(&self, ctx: &Context<'_>) -> Result<Option<Disposition>> {
-        if self.0.state == CommentStateRow::Draft {
-            return Ok(None);
-        }
-        let cycle: CycleRow = ctx
-            .loaders()?
-            .required(self.0.cycle_id, "comment's cycle")
-            .await?;
-        let now = ctx.state()?.clock.now();
-        if !dispositions_visible(ctx.user()?, &cycle, now) {
-            return Ok(None);
-        }
-        Ok(ctx
-            .loaders()?
-            .dispositions
-            .load_one(self.0.id)
-            .await?
-            .map(Disposition))
+        Ok(self.disposition_row(ctx).await?.map(Disposition))
+    }
+    /// How many times its disposition changed (the length of
+    /// `disposition.history`): 0 while never decided, and for those who may
+    /// not see the disposition yet. Pass it back as `SetDispositionInput.expectedVersion`
+    /// so that a decision made on a stale read is refused (CONFLICT).
+    async fn disposition_version(&self, ctx: &Context<'_>) -> Result<i32> {
+        let version = self.disposition_row(ctx).await?.map_or(0, |d| d.version);
+        Ok(i32::try_from(version).unwrap_or(i32::MAX))
     }
     /// Where the comment is in a revision of its module: its own anchor in the
     /// revision it was made on, else the carried-forward projection (null for

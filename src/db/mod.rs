@@ -16,6 +16,7 @@ pub mod lock;
 pub mod modules;
 pub mod notifications;
 pub mod search;
+pub mod sessions;
 pub mod sql;
 pub mod throttle;
 pub mod types;

@@ -8,7 +8,7 @@ use super::audit::{self, Change};
 use super::{field, Actor};
 use crate::auth::jwt::TokenSubject;
 use crate::auth::AuthUser;
-use crate::db::{accounts as store, throttle};
+use crate::db::{accounts as store, sessions, throttle};
 use crate::domain::accounts::{Email, NewPassword, RoleSet};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::Event;
@@ -69,7 +69,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> 
                     .into(),
             ));
         }
-        if store::token_revoked(&mut c, &token_id).await? {
+        if sessions::token_revoked(&mut c, &token_id).await? {
             return Err(AppError::Unauthenticated(
                 "invalid token: this session was signed out; sign in again".into(),
             ));
@@ -240,7 +240,7 @@ pub async fn sign_out(state: &AppState, token: &str) -> AppResult<()> {
             i64::try_from(crate::auth::jwt::MAX_LEEWAY_SECS).unwrap_or(30) + 60,
         );
     let mut tx = state.db.begin().await?;
-    store::revoke_token(&mut tx.conn(), &token_id, user_id, expires_at, purge_before).await?;
+    sessions::revoke_token(&mut tx.conn(), &token_id, user_id, expires_at, purge_before).await?;
     // The live connections of the user check their tokens again.
     tx.emit(Event::account(user_id, state.clock.now()));
     tx.commit().await

@@ -305,6 +305,41 @@ export async function revisionPage(main, viewer, moduleId, number, url) {
     }
   }
 
+  /** Mark the quoted passages of the visible comments in the text. */
+  function renderMarks() {
+    for (const m of docEl.querySelectorAll('mark.quoted')) m.replaceWith(...m.childNodes);
+    docEl.normalize();
+    for (const c of comments) {
+      const q = c.anchor.quote;
+      if (!q || c.state === 'WITHDRAWN') continue;
+      const el = document.getElementById(c.anchor.blockAnchorId);
+      const body = el && (el.querySelector('.block-body') || el);
+      if (!body) continue;
+      const found = locate(body.textContent, q.exact, q.start);
+      if (found.error) continue;
+      const range = rangeAt(body, found.quote.start, found.quote.end);
+      if (!range) continue;
+      const mark = h('mark', { class: 'quoted', title: c.number ? t('comment.no', { number: c.number }) : t('comment.draft') });
+      try { range.surroundContents(mark); } catch { /* the passage crosses formatting: left unmarked */ }
+    }
+  }
+
+  /** A DOM range over code points [start, end) of `el`'s text. */
+  function rangeAt(el, start, end) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let seen = 0;
+    let begun = false;
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const cps = Array.from(n.data);
+      const unitsAt = (k) => cps.slice(0, k).join('').length;
+      if (!begun && start < seen + cps.length) { range.setStart(n, unitsAt(start - seen)); begun = true; }
+      if (begun && end <= seen + cps.length) { range.setEnd(n, unitsAt(end - seen)); return range; }
+      seen += cps.length;
+    }
+    return null;
+  }
+
   function goTo(anchor) {
     const id = anchor.blockAnchorId || anchor.sectionAnchorId;
     const el = id && document.getElementById(id);
@@ -390,6 +425,7 @@ export async function revisionPage(main, viewer, moduleId, number, url) {
     renderDrafts();
     renderList();
     renderCounts();
+    renderMarks();
   }
 
   // ---- composing ----------------------------------------------------------

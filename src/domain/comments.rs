@@ -208,7 +208,7 @@ pub fn resolve_quote(block_text: &str, q: &QuoteSelector) -> Result<(usize, usiz
         .filter(|&i| chars[i..i + exact.len()] == exact[..])
         .collect();
     if occurrences.is_empty() {
-        return Err(Invalid("the quoted text is not in this block".into()));
+        return resolve_loosely(&chars, q);
     }
     let fits = |&i: &usize| {
         let end = i + exact.len();
@@ -227,6 +227,88 @@ pub fn resolve_quote(block_text: &str, q: &QuoteSelector) -> Result<(usize, usiz
         )),
         many => Err(Invalid(format!(
             "the quote is ambiguous: it occurs {} times in this block; add a prefix or suffix, or its start offset",
+            many.len()
+        ))),
+    }
+}
+
+/// One character as copy and paste may have changed it: typographic quotes
+/// and dashes made plain, every kind of space one space, lower case.
+fn loose(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' => '"',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+        c if c.is_whitespace() => ' ',
+        c => c.to_lowercase().next().unwrap_or(c),
+    }
+}
+
+/// `text` made loose, runs of spaces collapsed, with each kept character's
+/// index in `text`.
+fn loosen(text: &[char]) -> (Vec<char>, Vec<usize>) {
+    let mut out: Vec<char> = Vec::with_capacity(text.len());
+    let mut at = Vec::with_capacity(text.len());
+    for (i, &c) in text.iter().enumerate() {
+        let l = loose(c);
+        if l == ' ' && out.last().is_none_or(|&p| p == ' ') {
+            continue;
+        }
+        out.push(l);
+        at.push(i);
+    }
+    while out.last() == Some(&' ') {
+        out.pop();
+        at.pop();
+    }
+    (out, at)
+}
+
+/// The quote when it matches only after typographic normalisation (what a
+/// pasted quote often needs); the prefix and suffix are compared the same way.
+fn resolve_loosely(chars: &[char], q: &QuoteSelector) -> Result<(usize, usize), Invalid> {
+    let (text, at) = loosen(chars);
+    let (exact, _) = loosen(&q.exact.trim().chars().collect::<Vec<_>>());
+    let absent = || {
+        Invalid(
+            "the quoted text is not in this block, not even when quotes, dashes, spaces and case are ignored"
+                .into(),
+        )
+    };
+    if exact.is_empty() || exact.len() > text.len() {
+        return Err(absent());
+    }
+    let (prefix, _) = loosen(
+        &q.prefix
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .collect::<Vec<_>>(),
+    );
+    let (suffix, _) = loosen(
+        &q.suffix
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .collect::<Vec<_>>(),
+    );
+    let strip = |v: &[char]| -> Vec<char> { v.iter().copied().filter(|c| *c != ' ').collect() };
+    let (prefix, suffix) = (strip(&prefix), strip(&suffix));
+    let matching: Vec<usize> = (0..=text.len() - exact.len())
+        .filter(|&i| text[i..i + exact.len()] == exact[..])
+        .filter(|&i| {
+            let before = strip(&text[..i]);
+            let after = strip(&text[i + exact.len()..]);
+            before.ends_with(&prefix) && after.starts_with(&suffix)
+        })
+        .collect();
+    let span = |i: usize| (at[i], at[i + exact.len() - 1] + 1);
+    match matching.as_slice() {
+        [i] => Ok(span(*i)),
+        [] => Err(absent()),
+        many => Err(Invalid(format!(
+            "the quote is ambiguous: once quotes, spaces and case are ignored it occurs {} times in this block; add a prefix or suffix",
             many.len()
         ))),
     }
@@ -294,6 +376,25 @@ mod tests {
             "l'état"
         );
         assert_eq!(s, 18);
+    }
+
+    #[test]
+    fn pasted_quotes_match_after_normalisation() {
+        let text = "The agency\u{2019}s  plan covers the \u{201C}whole of government\u{201D}.";
+        let (s, e) = resolve_quote(text, &q("agency's plan covers THE \"whole")).expect("found");
+        let found: String = text.chars().skip(s).take(e - s).collect();
+        assert_eq!(found, "agency\u{2019}s  plan covers the \u{201C}whole");
+        let nbsp = "costs\u{a0}and benefits, then costs and benefits";
+        let err = resolve_quote(nbsp, &q("Costs and benefits")).expect_err("twice");
+        assert!(err.0.contains("2 times"), "{}", err.0);
+        let one = QuoteSelector {
+            prefix: Some("then ".into()),
+            ..q("Costs and benefits")
+        };
+        let (s, _) = resolve_quote(nbsp, &one).expect("found with its prefix");
+        assert_eq!(s, 25);
+        let err = resolve_quote(text, &q("agency's budget")).expect_err("absent");
+        assert!(err.0.contains("not even when"), "{}", err.0);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use super::media::{self, Media};
@@ -373,13 +373,7 @@ pub async fn get(
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let raw = raw.unwrap_or_default();
     if media::wants_html(accept) && !raw.contains("query=") {
-        return Html(
-            async_graphql::http::GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("kitreview GraphiQL")
-                .finish(),
-        )
-        .into_response();
+        return super::web::graphiql();
     }
     // A browser that followed a link with a query still gets JSON.
     let media = match media::negotiate(accept) {

@@ -7,6 +7,8 @@
 //!   as the `login` mutation; sets the `HttpOnly` session cookie.
 //! - `POST /session/sign-out`: clears it.
 //! - `GET /assets/…`: the workspace's scripts, styles and catalogues.
+//! - `GET /graphql` from a browser: GraphiQL (`web/graphiql.html`, with its
+//!   vendored scripts and styles under `/assets/vendor/graphiql/`).
 //! - any other `GET` a browser sends for a page: the shell, which the
 //!   workspace's script fills in from the GraphQL API.
 
@@ -43,10 +45,19 @@ const LANGUAGE_COOKIE: &str = "kitreview_lang";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The GraphiQL page's: [`CSP`], but its vendored stylesheet carries its
+/// fonts as `data:` URLs. Scripts stay same-origin files.
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 fn secure_headers(h: &mut HeaderMap) {
+    secure_headers_with(h, CSP);
+}
+
+fn secure_headers_with(h: &mut HeaderMap, csp: &'static str) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(csp),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -124,27 +135,39 @@ pub async fn page(method: Method, uri: Uri, headers: HeaderMap) -> Response {
             &AppError::not_found(format!("`{}`", uri.path())),
         );
     }
-    let Some(file) = Assets::get("index.html") else {
+    let mut res = html_file("index.html", language(&headers), CSP);
+    res.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    res
+}
+
+/// An HTML file of `web/` as a page (`{{lang}}` filled in), revalidated on
+/// every load, with the secure headers.
+fn html_file(name: &str, lang: &str, csp: &'static str) -> Response {
+    let Some(file) = Assets::get(name) else {
         return refused(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &AppError::internal(anyhow::anyhow!("the workspace shell is missing")),
+            &AppError::internal(anyhow::anyhow!("the page `{name}` is missing")),
         );
     };
-    let lang = language(&headers);
     let html = String::from_utf8_lossy(&file.data).replace("{{lang}}", lang);
     let mut res = (StatusCode::OK, html).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
+        HeaderValue::from_static(content_type(name)),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Language, Cookie"),
-    );
-    secure_headers(h);
+    secure_headers_with(h, csp);
     res
+}
+
+/// GraphiQL (`GET /graphql` from a browser): the page `web/graphiql.html`,
+/// whose GraphiQL, React and styles are vendored in `web/vendor/graphiql/`.
+pub(crate) fn graphiql() -> Response {
+    html_file("graphiql.html", LANGUAGES[0], GRAPHIQL_CSP)
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -357,4 +380,71 @@ mod tests {
         h.insert(header::COOKIE, "kitreview_lang=en".parse().unwrap());
         assert_eq!(language(&h), "en");
     }
+
+    /// Every string the scripts ask for is in every catalogue, and the
+    /// catalogues agree on their keys and on each message's placeholders.
+    #[test]
+    fn catalogues_cover_the_scripts() {
+        use std::collections::BTreeSet;
+        let catalogue = |lang: &str| -> serde_json::Map<String, serde_json::Value> {
+            let file = Assets::get(&format!("i18n/{lang}.json")).expect("catalogue");
+            serde_json::from_slice(&file.data).expect("catalogue is JSON")
+        };
+        fn placeholders(v: &serde_json::Value) -> BTreeSet<String> {
+            let mut out = BTreeSet::new();
+            let texts: Vec<&str> = match v {
+                serde_json::Value::String(s) => vec![s.as_str()],
+                serde_json::Value::Object(forms) => {
+                    assert!(forms.contains_key("other"), "a plural needs `other`: {v}");
+                    forms.values().filter_map(|f| f.as_str()).collect()
+                }
+                _ => panic!("a message is a string or plural forms: {v}"),
+            };
+            for t in texts {
+                for part in t.split('{').skip(1) {
+                    if let Some((name, _)) = part.split_once('}') {
+                        out.insert(name.to_owned());
+                    }
+                }
+            }
+            out
+        }
+        let en = catalogue(LANGUAGES[0]);
+        for lang in &LANGUAGES[1..] {
+            let other = catalogue(lang);
+            let a: BTreeSet<_> = en.keys().collect();
+            let b: BTreeSet<_> = other.keys().collect();
+            assert_eq!(a, b, "the {lang} catalogue has other keys than en");
+            for (k, v) in &en {
+                assert_eq!(placeholders(v), placeholders(&other[k]), "{lang}: `{k}`");
+            }
+        }
+        let mut asked = 0;
+        for path in Assets::iter().filter(|p| p.ends_with(".js") && !p.starts_with("vendor/")) {
+            let file = Assets::get(&path).expect("listed");
+            let src = String::from_utf8_lossy(&file.data).into_owned();
+            for quote in ['\'', '`'] {
+                let call = format!("t({quote}");
+                for (at, _) in src.match_indices(&call) {
+                    // `t(` itself, not the end of `get(` or `x.t(`
+                    let before = src[..at].chars().next_back().unwrap_or(' ');
+                    if before.is_alphanumeric() || matches!(before, '_' | '.' | '$') {
+                        continue;
+                    }
+                    let part = &src[at + call.len()..];
+                    let Some((key, _)) = part.split_once(quote) else { continue };
+                    asked += 1;
+                    match key.split_once("${") {
+                        Some((stem, _)) => assert!(
+                            en.keys().any(|k| k.starts_with(stem)),
+                            "{path}: no message starts with `{stem}`"
+                        ),
+                        None => assert!(en.contains_key(key), "{path}: `{key}` is not in the catalogue"),
+                    }
+                }
+            }
+        }
+        assert!(asked > 100, "the scripts ask for {asked} strings");
+    }
+
 }

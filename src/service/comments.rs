@@ -154,10 +154,22 @@ async fn resolve_anchor(c: &mut Conn<'_>, revision_id: i64, a: &AnchorInput) -> 
                 anchor: Anchor::Quote {
                     section,
                     block: anchor,
+                    // The block's own words: a quote found after typographic
+                    // normalisation is kept as the text says it.
                     quote: Quote {
-                        exact: q.exact.clone(),
-                        prefix: q.prefix.clone().filter(|p| !p.is_empty()),
-                        suffix: q.suffix.clone().filter(|s| !s.is_empty()),
+                        exact: block.text.chars().skip(start).take(end - start).collect(),
+                        prefix: q.prefix.as_ref().filter(|p| !p.is_empty()).map(|p| {
+                            let n = p.chars().count().min(start);
+                            block.text.chars().skip(start - n).take(n).collect()
+                        }),
+                        suffix: q.suffix.as_ref().filter(|s| !s.is_empty()).map(|s| {
+                            block
+                                .text
+                                .chars()
+                                .skip(end)
+                                .take(s.chars().count())
+                                .collect()
+                        }),
                         start: start as i64,
                         end: end as i64,
                     },

@@ -11,6 +11,7 @@ mod connections;
 mod consolidation;
 mod faults;
 mod files;
+mod graphiql;
 mod layout;
 mod limits;
 mod live;

@@ -1218,7 +1218,44 @@ impl Review {
     }
 }
 
+/// A quote pasted with typographic quotes, other spaces or case still finds
+/// its passage and is stored as the text says it; one that is not there is
+/// refused with a message that says what was tried.
+async fn pasted_quotes_find_their_passage(b: Backend) {
+    let Some(r) = setup(b).await else { return };
+    let cycle = r.open_cycle("OPEN", 0, 14).await;
+    let blocks = r.blocks().await;
+    let block = blocks
+        .iter()
+        .find(|b| {
+            b["text"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("The assessment should identify the lead agency for e-government")
+        })
+        .expect("the 2.3 paragraph")["anchorId"]
+        .clone();
+    let submit = |exact: &str| {
+        let vars = json!({ "i": { "cycleId": cycle, "type": "EDITORIAL", "body": "Pasted.",
+            "anchor": { "kind": "QUOTE", "blockAnchorId": block, "quote": { "exact": exact } } } });
+        let r = &r;
+        async move { r.s.gql(Some(&r.kenya), SUBMIT, vars).await }
+    };
+    let res = submit("the  ASSESSMENT should\u{a0}identify").await;
+    let quote = &res["data"]["submitComment"]["comment"]["anchor"]["quote"];
+    assert_eq!(quote["exact"], "The assessment should identify", "{res}");
+    assert_eq!(quote["start"], 0, "{res}");
+    let res = submit("The assessment must identify").await;
+    assert_eq!(
+        res["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{res}"
+    );
+    let message = res["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("not even when quotes"), "{res}");
+}
+
 backend_tests!(
+    pasted_quotes_find_their_passage,
     cycles_follow_the_clock,
     comments_live_draft_submitted_withdrawn,
     anchors_are_checked,

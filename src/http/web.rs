@@ -432,19 +432,23 @@ mod tests {
                         continue;
                     }
                     let part = &src[at + call.len()..];
-                    let Some((key, _)) = part.split_once(quote) else { continue };
+                    let Some((key, _)) = part.split_once(quote) else {
+                        continue;
+                    };
                     asked += 1;
                     match key.split_once("${") {
                         Some((stem, _)) => assert!(
                             en.keys().any(|k| k.starts_with(stem)),
                             "{path}: no message starts with `{stem}`"
                         ),
-                        None => assert!(en.contains_key(key), "{path}: `{key}` is not in the catalogue"),
+                        None => assert!(
+                            en.contains_key(key),
+                            "{path}: `{key}` is not in the catalogue"
+                        ),
                     }
                 }
             }
         }
         assert!(asked > 100, "the scripts ask for {asked} strings");
     }
-
 }

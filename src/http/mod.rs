@@ -41,7 +41,13 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/session", get(web::current).post(web::sign_in))
         .route("/session/sign-out", post(web::sign_out))
-        .route("/assets/{*path}", get(web::asset))
+        // The workspace's scripts, styles and catalogues compress 3-4×: worth
+        // it on the slow links of some delegations (the API's JSON is not
+        // compressed here; a proxy in front may).
+        .route(
+            "/assets/{*path}",
+            get(web::asset).layer(tower_http::compression::CompressionLayer::new()),
+        )
         .fallback(web::page)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

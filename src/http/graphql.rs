@@ -308,6 +308,18 @@ pub async fn post(
     let Some(media) = media::negotiate(accept) else {
         return not_acceptable();
     };
+    // A page of another site that posts with the session cookie (a form can
+    // send text/plain) is refused as such, whatever its body.
+    if super::auth::session_cookie(&headers).is_some() && !super::auth::same_origin(&s, &headers) {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            media,
+            &error_body(
+                "FORBIDDEN",
+                "cross-site request refused: the session cookie is only accepted from this site's pages",
+            ),
+        );
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());

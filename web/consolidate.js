@@ -277,10 +277,16 @@ export async function consolidatePage(main, viewer, cycleId) {
     countEl.textContent = t('consolidate.showing', { shown: visible.length, count: rows.length });
   }
 
+  // what is typed in the bulk form survives its redrawing (a live reload)
+  const bulk = { kind: KINDS[0], rationale: '' };
   function renderBulk() {
     const n = selected.size;
-    const kind = h('select', { id: 'bulk-kind' }, KINDS.map((k) => h('option', { value: k }, t(`disposition.${k}`))));
-    const rationale = h('input', { id: 'bulk-rationale', type: 'text' });
+    const kind = h('select', { id: 'bulk-kind', onchange: (e) => { bulk.kind = e.target.value; } },
+      KINDS.map((k) => h('option', { value: k, selected: bulk.kind === k }, t(`disposition.${k}`))));
+    const rationale = h('input', {
+      id: 'bulk-rationale', type: 'text', value: bulk.rationale, oninput: (e) => { bulk.rationale = e.target.value; },
+    });
+    const focused = document.activeElement && bulkEl.contains(document.activeElement) ? document.activeElement.id : null;
     fill(bulkEl,
       h('p', {}, h('strong', {}, t('consolidate.selected', { count: n })), ' ',
         h('button', { type: 'button', class: 'link', onclick: () => { for (const r of rows.filter(shown)) selected.add(r.comment.id); renderRows(); renderBulk(); } }, t('consolidate.selectShown')),
@@ -292,10 +298,11 @@ export async function consolidatePage(main, viewer, cycleId) {
           type: 'button', class: 'primary', id: 'bulk-apply',
           onclick: () => {
             const chosen = rows.filter((r) => selected.has(r.comment.id));
-            for (const r of chosen) Object.assign(edit_(r), { kind: kind.value, rationale: rationale.value, duplicateOf: '' });
+            for (const r of chosen) Object.assign(edit_(r), { kind: bulk.kind, rationale: bulk.rationale, duplicateOf: '' });
             save(chosen, true);
           },
         }, t('consolidate.apply', { count: n }))) : null);
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   }
 
   /** Save the edits of these rows in one call: all or nothing. */
@@ -316,12 +323,17 @@ export async function consolidatePage(main, viewer, cycleId) {
       renderRow(list[missing]);
       return;
     }
+    const here = document.getElementById(`row-${list[0].comment.id}`);
+    const next = !bulk && here && here.nextElementSibling ? here.nextElementSibling.id : null;
     try {
       await gql(SET, { input: { dispositions: items } });
       for (const r of list) dirty.delete(r.comment.id);
       if (bulk) selected.clear();
       announce(t('consolidate.saved', { count: list.length }));
       await Promise.all([loadRows(), loadProgress()]);
+      // on to the next row, as a rapporteur works down the table
+      const focus = (next && document.getElementById(next)) || document.getElementById(`row-${list[0].comment.id}`);
+      if (focus && !bulk) focus.focus();
     } catch (err) {
       // the error names the row (`dispositions[i].…`); all rows stay as edited
       const m = /dispositions\[(\d+)\]/.exec(err.field || '');

@@ -7,6 +7,7 @@ import { h, fill, announce } from './dom.js';
 import { t, dateTime, number } from './i18n.js';
 import { gql, Live } from './api.js';
 import { revisionPath } from './home.js';
+import { cycleAdmin, isSecretariat } from './manage.js';
 
 const KINDS = ['ACCEPTED', 'ACCEPTED_IN_PRINCIPLE', 'REJECTED', 'NOTED', 'DUPLICATE', 'WITHDRAWN'];
 const KEYS = { a: 'ACCEPTED', p: 'ACCEPTED_IN_PRINCIPLE', r: 'REJECTED', n: 'NOTED', d: 'DUPLICATE', w: 'WITHDRAWN' };
@@ -90,6 +91,14 @@ export async function consolidatePage(main, viewer, cycleId) {
   const tbody = h('tbody', {});
   const countEl = h('p', { class: 'meta', role: 'status' });
   const liveState = h('span', { class: 'live', role: 'status' });
+  const adminEl = h('section', { class: 'card admin', 'aria-labelledby': 'admin-h' });
+
+  async function loadAdmin() {
+    if (!isSecretariat(viewer)) { adminEl.hidden = true; return; }
+    const { node } = await gql(CYCLE, { cycle: cycleId });
+    Object.assign(cycle, { status: node.status, closesAt: node.closesAt });
+    await cycleAdmin(adminEl, cycle, () => Promise.all([loadAdmin(), loadProgress()]).catch(() => {}));
+  }
 
   // ---- progress -----------------------------------------------------------
   async function loadProgress() {
@@ -381,6 +390,7 @@ export async function consolidatePage(main, viewer, cycleId) {
       h('a', { href: `${revisionPath(cycle.module.id, cycle.revision.number)}?cycle=${encodeURIComponent(cycleId)}` }, t('revision.title', { module: cycle.module.title, number: cycle.revision.number }))),
     h('div', { class: 'panel-head' }, h('h1', {}, t('consolidate.title'), ': ', cycle.title), liveState),
     progressEl,
+    adminEl,
     h('section', { class: 'card', 'aria-labelledby': 'table-h' },
       h('h2', { id: 'table-h' }, t('consolidate.table')),
       h('p', { class: 'help' }, t('consolidate.keys')),
@@ -393,7 +403,7 @@ export async function consolidatePage(main, viewer, cycleId) {
             .map((c) => h('th', { scope: 'col' }, t(`consolidate.col.${c}`))),
         ])),
         tbody))));
-  await Promise.all([loadProgress(), loadRows()]);
+  await Promise.all([loadProgress(), loadRows(), loadAdmin()]);
 
   if (cycle.status !== 'CONSOLIDATED') {
     let timer = null;

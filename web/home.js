@@ -87,6 +87,14 @@ export async function homePage(main, viewer) {
     h('h1', {}, t('home.welcome', { name: viewer.displayName })),
     h('section', { class: 'card notes', 'aria-labelledby': 'notes-h' },
       h('h2', { id: 'notes-h' }, t('home.notifications', { count: data.viewer.unreadNotificationCount })),
+      notes.length ? h('p', {}, h('button', {
+        type: 'button', class: 'link', id: 'mark-read',
+        onclick: async () => {
+          await gql(`mutation { markNotificationsRead(input: {}) { unreadCount } }`);
+          const again = await homePage(main, viewer);
+          again.dispose();
+        },
+      }, t('home.markRead'))) : null,
       notes.length ? h('ul', {}, notes.map((n) => h('li', {},
         h('a', { href: revisionPath(n.module.id, n.revision.number) },
           t(`notification.${n.kind}`, { module: n.module.title, number: n.revision.number })),

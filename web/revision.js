@@ -7,6 +7,7 @@ import { t, dateTime, relative, language } from './i18n.js';
 import { gql, Live } from './api.js';
 import { locate, offsetIn } from './quote.js';
 import { revisionPath } from './home.js';
+import { isSecretariat, openCycleForm } from './manage.js';
 
 const PAGE_QUERY = `query Revision($module: ID!, $n: Int!) {
   node(id: $module) {
@@ -231,6 +232,11 @@ export async function revisionPage(main, viewer, moduleId, number, url) {
             onchange: (e) => { location.search = `?cycle=${encodeURIComponent(e.target.value)}`; },
           }, cycles.map((c) => h('option', { value: c.id, selected: c.id === cycle.id }, c.title)))));
       }
+    }
+    if (isSecretariat(viewer) && !cycles.some((c) => c.status === 'OPEN' || c.status === 'SCHEDULED')) {
+      const slot = h('div', { class: 'open-cycle' });
+      openCycleForm(slot, module, revision, (id) => { location.href = `${revisionPath(module.id, revision.number)}?cycle=${encodeURIComponent(id)}`; });
+      items.push(h('details', { class: 'admin' }, h('summary', {}, t('manage.openTitle')), slot));
     }
     if (canComment()) {
       items.push(h('p', { class: 'hint' }, t('comment.hint')),

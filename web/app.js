@@ -9,6 +9,7 @@ import { homePage } from './home.js';
 import { revisionPage } from './revision.js';
 import { diffPage } from './diff.js';
 import { consolidatePage } from './consolidate.js';
+import { publishPage, carriedPage } from './publish.js';
 
 const main = document.getElementById('main');
 let current = null; // the page on screen: { dispose() }
@@ -106,6 +107,10 @@ async function route() {
     if (path === '/') current = await homePage(main, viewer);
     else if ((m = path.match(/^\/modules\/([^/]+)\/revisions\/(\d+)$/))) {
       current = await revisionPage(main, viewer, decodeURIComponent(m[1]), Number(m[2]), url);
+    } else if ((m = path.match(/^\/modules\/([^/]+)\/revisions\/(\d+)\/carried$/))) {
+      current = await carriedPage(main, viewer, decodeURIComponent(m[1]), Number(m[2]));
+    } else if ((m = path.match(/^\/modules\/([^/]+)\/publish$/))) {
+      current = await publishPage(main, viewer, decodeURIComponent(m[1]));
     } else if ((m = path.match(/^\/cycles\/([^/]+)\/consolidation$/))) {
       current = await consolidatePage(main, viewer, decodeURIComponent(m[1]));
     } else if ((m = path.match(/^\/modules\/([^/]+)\/diff$/))) {

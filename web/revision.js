@@ -12,7 +12,7 @@ import { isSecretariat, openCycleForm } from './manage.js';
 const PAGE_QUERY = `query Revision($module: ID!, $n: Int!) {
   node(id: $module) {
     ... on Module {
-      id number title revisionCount
+      id number title revisionCount viewerCanEdit
       kit { title question { code } }
       reviewCycles {
         id title status visibility opensAt closesAt viewerCanComment viewerCanManage viewerLateUntil
@@ -177,7 +177,9 @@ export async function revisionPage(main, viewer, moduleId, number, url) {
           Array.from({ length: module.revisionCount }, (_, i) => i + 1).map((n) => (n === revision.number
             ? h('span', { class: 'current', 'aria-current': 'page' }, t('revision.short', { number: n }))
             : h('a', { href: revisionPath(module.id, n) }, t('revision.short', { number: n })))),
-          revision.number > 1 ? h('a', { href: `/modules/${encodeURIComponent(module.id)}/diff?from=${revision.number - 1}&to=${revision.number}` }, t('revision.diffPrevious')) : null)),
+          revision.number > 1 ? h('a', { href: `/modules/${encodeURIComponent(module.id)}/diff?from=${revision.number - 1}&to=${revision.number}` }, t('revision.diffPrevious')) : null,
+          revision.number > 1 ? h('a', { href: `${revisionPath(module.id, revision.number)}/carried` }, t('carried.link')) : null,
+          module.viewerCanEdit && revision.number === module.revisionCount ? h('a', { href: `/modules/${encodeURIComponent(module.id)}/publish` }, t('publish.link')) : null)),
     ];
     for (const s of sections) {
       const level = Math.min(6, Math.max(2, s.level + 1));

@@ -80,6 +80,23 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+/** Upload a file to one of the API's file endpoints (the comments template):
+ * `{ ok, status, body }`, with the row and column errors in `body.errors`. */
+export async function upload(path, file, key) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'x-csrf-token': csrf || '', 'idempotency-key': key, 'content-type': file.type || 'application/octet-stream' },
+      body: file,
+    });
+  } catch (e) {
+    throw new ApiError(e.message, 'NETWORK', 0);
+  }
+  return { ok: res.ok, status: res.status, body: await json(res) };
+}
+
 /** One subscription over graphql-transport-ws that reconnects by itself.
  * `onEvent(data)` for each event, `onState('up'|'down', {reconnected})`. */
 export class Live {

@@ -4,7 +4,7 @@
 
 import { h, fill, randomKey, announce } from './dom.js';
 import { t, dateTime, relative, language } from './i18n.js';
-import { gql, Live } from './api.js';
+import { gql, Live, upload } from './api.js';
 import { locate, offsetIn } from './quote.js';
 import { revisionPath } from './home.js';
 import { isSecretariat, openCycleForm } from './manage.js';
@@ -241,10 +241,49 @@ export async function revisionPage(main, viewer, moduleId, number, url) {
       items.push(h('details', { class: 'admin' }, h('summary', {}, t('manage.openTitle')), slot));
     }
     if (canComment()) {
+      items.push(importForm());
       items.push(h('p', { class: 'hint' }, t('comment.hint')),
         h('button', { type: 'button', class: 'secondary', onclick: () => openComposer({ target: { kind: 'DOCUMENT' } }) }, t('comment.onDocument')));
     }
     fill(banner, items);
+  }
+
+  /** A delegation that worked offline uploads its filled-in template. */
+  function importForm() {
+    const file = h('input', { id: 'i-file', type: 'file', accept: '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    const result = h('div', { class: 'import-result', role: 'status' });
+    const key = randomKey();
+    return h('details', { class: 'import' }, h('summary', {}, t('import.title')),
+      h('p', { class: 'help' }, t('import.help')),
+      h('form', {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const f = file.files[0];
+          if (!f) { fill(result, h('p', { class: 'error' }, t('import.pick'))); return; }
+          const button = e.target.querySelector('button');
+          button.disabled = true;
+          try {
+            const r = await upload(`/imports/cycles/${encodeURIComponent(cycle.id)}/comments`, f, `${key}-${f.name}-${f.size}-${f.lastModified}`);
+            if (r.ok) {
+              fill(result, h('p', {}, t('import.done', { count: r.body.imported, numbers: r.body.comments.map((c) => c.number).join(', ') })));
+              await loadComments();
+            } else {
+              const errors = (r.body && r.body.errors) || [];
+              const rows = errors.filter((x) => x.extensions && x.extensions.row);
+              fill(result,
+                h('p', { class: 'error' }, rows.length ? t('import.rowsRefused', { count: rows.length }) : t('error.generic', { message: errors.length ? errors[0].message : `HTTP ${r.status}` })),
+                rows.length ? h('table', { class: 'import-errors' },
+                  h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('import.row')), h('th', { scope: 'col' }, t('import.column')), h('th', { scope: 'col' }, t('import.problem')))),
+                  h('tbody', {}, rows.map((x) => h('tr', {}, h('td', {}, String(x.extensions.row)), h('td', {}, x.extensions.column || '—'), h('td', {}, x.message))))) : null);
+            }
+          } catch (err) {
+            fill(result, h('p', { class: 'error' }, errorText(err)));
+          }
+          button.disabled = false;
+        },
+      }, h('label', { for: 'i-file' }, t('import.file')), file,
+      h('p', { class: 'buttons' }, h('button', { type: 'submit', class: 'secondary' }, t('import.button')))),
+      result);
   }
 
   // ---- comments -----------------------------------------------------------

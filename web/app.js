@@ -10,6 +10,7 @@ import { revisionPage } from './revision.js';
 import { diffPage } from './diff.js';
 import { consolidatePage } from './consolidate.js';
 import { publishPage, carriedPage } from './publish.js';
+import { auditPage } from './audit.js';
 
 const main = document.getElementById('main');
 let current = null; // the page on screen: { dispose() }
@@ -32,6 +33,8 @@ function header() {
     h('nav', { class: 'bar', 'aria-label': t('nav.label') },
       h('a', { href: '/', class: 'brand' }, 'kitreview'),
       viewer ? h('a', { href: '/' }, t('nav.home')) : null,
+      viewer && viewer.unreadNotificationCount ? h('a', { href: '/#notes-h', id: 'nav-notes' }, t('nav.notifications', { count: viewer.unreadNotificationCount })) : null,
+      viewer && (viewer.roles.includes('SECRETARIAT') || viewer.roles.includes('RAPPORTEUR')) ? h('a', { href: '/audit' }, t('nav.audit')) : null,
       h('a', { href: '/graphql', 'data-external': '' }, t('nav.api')),
       h('span', { class: 'spacer' }),
       h('label', { class: 'lang' }, h('span', { class: 'sr-only' }, t('nav.language')), langs),
@@ -84,7 +87,7 @@ function signInPage(next) {
 }
 
 async function loadViewer() {
-  const data = await api.gql(`{ viewer { id displayName roles organization { id shortName name } } }`);
+  const data = await api.gql(`{ viewer { id displayName roles unreadNotificationCount organization { id shortName name } } }`);
   viewer = data.viewer;
 }
 
@@ -105,6 +108,7 @@ async function route() {
   let m;
   try {
     if (path === '/') current = await homePage(main, viewer);
+    else if (path === '/audit') current = await auditPage(main, viewer, url);
     else if ((m = path.match(/^\/modules\/([^/]+)\/revisions\/(\d+)$/))) {
       current = await revisionPage(main, viewer, decodeURIComponent(m[1]), Number(m[2]), url);
     } else if ((m = path.match(/^\/modules\/([^/]+)\/revisions\/(\d+)\/carried$/))) {

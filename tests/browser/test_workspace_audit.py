@@ -13,7 +13,7 @@ def test_audit_trail_filters_and_refuses_members(server, contexts, demo):
     page.goto("/")
     page.get_by_role("link", name="Audit trail").click()
     expect(page.locator("h1")).to_have_text("Audit trail")
-    expect(page.locator("table.audit tbody tr").first).to_be_visible()
+    expect(page.locator("table.audit tbody tr").first).to_be_visible(timeout=15000)
     page.locator("#a-action").fill("disposition.set")
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page).to_have_url("/audit?action=disposition.set")

@@ -1,5 +1,6 @@
 // kitreview's workspace: a small single-page app on the GraphQL API.
-// Routes: /  ·  /sign-in  ·  /modules/{id}/revisions/{n}  ·  /modules/{id}/diff
+// Routes: /  ·  /sign-in  ·  /modules/{id}/revisions/{n}[/carried]  ·  /modules/{id}/diff
+//         /modules/{id}/publish  ·  /cycles/{id}/consolidation  ·  /audit
 
 import { h, fill, announce } from './dom.js';
 import * as i18n from './i18n.js';
@@ -7,10 +8,13 @@ import { t } from './i18n.js';
 import * as api from './api.js';
 import { homePage } from './home.js';
 import { revisionPage } from './revision.js';
-import { diffPage } from './diff.js';
-import { consolidatePage } from './consolidate.js';
-import { publishPage, carriedPage } from './publish.js';
-import { auditPage } from './audit.js';
+
+// The pages a delegate rarely opens load when first asked for.
+const diffPage = async (...a) => (await import('./diff.js')).diffPage(...a);
+const consolidatePage = async (...a) => (await import('./consolidate.js')).consolidatePage(...a);
+const publishPage = async (...a) => (await import('./publish.js')).publishPage(...a);
+const carriedPage = async (...a) => (await import('./publish.js')).carriedPage(...a);
+const auditPage = async (...a) => (await import('./audit.js')).auditPage(...a);
 
 const main = document.getElementById('main');
 let current = null; // the page on screen: { dispose() }

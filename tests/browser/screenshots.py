@@ -24,10 +24,10 @@ def main(base):
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-        def page(locale="en-US", **kw):
+        def page(locale="en-US", user=KENYA, **kw):
             kw.setdefault("viewport", {"width": 1280, "height": 800})
             ctx = b.new_context(base_url=base, locale=locale, **kw)
-            assert ctx.request.post("/session", data={"email": KENYA, "password": PASSWORD}).ok
+            assert ctx.request.post("/session", data={"email": user, "password": PASSWORD}).ok
             return ctx.new_page()
 
         def shot(pg, name):
@@ -56,6 +56,14 @@ def main(base):
         phone.goto(f"/modules/{gov}/revisions/2")
         expect(phone.locator("#panel-count")).not_to_be_empty()
         shot(phone, "phone")
+        cycle = next(c["id"] for m in api.gql(SECRETARIAT, "{ questions(first: 10) { nodes { kits { modules { reviewCycles { id status } } } } } }")
+                     ["questions"]["nodes"] for k in m["kits"] for mod in k["modules"] for c in mod["reviewCycles"] if c["status"] == "OPEN")
+        rap = page(user="rapporteur@itu.example", viewport={"width": 1400, "height": 900})
+        rap.goto(f"/cycles/{cycle}/consolidation")
+        expect(rap.locator("tbody tr[data-number]").first).to_be_visible()
+        rap.locator("tbody tr[data-number]").first.locator("select.kind").select_option("ACCEPTED_IN_PRINCIPLE")
+        rap.locator("tbody tr[data-number]").first.locator("textarea.rationale").fill("The glossary will settle the term.")
+        shot(rap, "consolidation")
         b.close()
 
 

@@ -118,14 +118,17 @@ export async function consolidatePage(main, viewer, cycleId) {
       h('p', { class: 'buttons' },
         h('a', { href: `/exports/cycles/${encodeURIComponent(cycleId)}/comments.xlsx`, download: '', class: 'button' }, t('consolidate.xlsx')),
         h('a', { href: `/exports/cycles/${encodeURIComponent(cycleId)}/comments.csv`, download: '', class: 'button' }, t('consolidate.csv')),
-        cycle.status === 'CLOSED' ? h('button', { type: 'button', class: 'primary', id: 'mark-consolidated', onclick: () => markConsolidated(p.remaining) }, t('consolidate.mark')) : null,
+        cycle.status === 'CLOSED' ? h('button', {
+          type: 'button', class: 'primary', id: 'mark-consolidated', disabled: p.remaining > 0,
+          'aria-describedby': p.remaining > 0 ? 'mark-why' : null, onclick: () => markConsolidated(),
+        }, t('consolidate.mark')) : null,
+        cycle.status === 'CLOSED' && p.remaining > 0 ? h('span', { id: 'mark-why', class: 'meta' }, t('consolidate.markNeeds', { count: p.remaining })) : null,
         cycle.status === 'CONSOLIDATED' ? h('strong', {}, t('cycle.status.CONSOLIDATED')) : null,
         cycle.status === 'OPEN' || cycle.status === 'SCHEDULED' ? h('span', { class: 'meta' }, t('consolidate.stillOpen', { date: dateTime(cycle.closesAt) })) : null));
   }
 
-  async function markConsolidated(remaining) {
-    const ask = remaining ? t('consolidate.confirmRemaining', { count: remaining }) : t('consolidate.confirm');
-    if (!window.confirm(ask)) return;
+  async function markConsolidated() {
+    if (!window.confirm(t('consolidate.confirm'))) return;
     try {
       await gql(CONSOLIDATED, { input: { cycleId } });
       announce(t('consolidate.marked'));

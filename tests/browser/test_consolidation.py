@@ -117,3 +117,68 @@ def test_members_are_refused_and_the_page_is_accessible(server, contexts, demo):
     page.goto(table_path(cycle["id"]))
     expect(page.locator("tbody tr[data-number]").first).to_be_visible()
     assert not axe_violations(page)
+
+
+def test_duplicates_five_at_once_consolidated_and_downloaded(server, contexts):
+    import zipfile
+    from test_workspace_publish import make_module
+    mod, numbers = make_module(server)
+    api = server.api
+    cycle = api.gql(SECRETARIAT, "query($m: ID!) { node(id: $m) { ... on Module { reviewCycles { id } } } }",
+                    {"m": mod})["node"]["reviewCycles"][0]["id"]
+    extra = fresh_comments(server, cycle, 4)
+    ordered = sorted(numbers.values()) + [c["number"] for c in extra]   # 8 comments
+    page = contexts.page(RAPPORTEUR)
+    page.goto(table_path(cycle))
+    expect(page.locator("tbody tr[data-number]")).to_have_count(8)
+
+    # two rows are duplicates of a third
+    target = ordered[0]
+    for n in ordered[1:3]:
+        row(page, n).locator("select.kind").select_option("DUPLICATE")
+        value = row(page, n).locator("select.duplicate option", has_text=f"No. {target} (").first.get_attribute("value")
+        row(page, n).locator("select.duplicate").select_option(value)
+        row(page, n).locator("textarea.rationale").fill(f"Same point as No. {target}.")
+        row(page, n).locator("button.save").click()
+        expect(row(page, n)).not_to_have_class(re.compile("dirty"))
+    dup = api.gql(RAPPORTEUR, """query($c: ID!) { node(id: $c) { ... on ReviewCycle { comments(first: 20) {
+        nodes { number disposition { kind duplicateOf { number } } } } } } }""", {"c": cycle})["node"]["comments"]["nodes"]
+    dups = {c["number"]: c["disposition"] for c in dup if c["disposition"]}
+    assert all(dups[n]["kind"] == "DUPLICATE" and dups[n]["duplicateOf"]["number"] == target for n in ordered[1:3]), dups
+
+    # one disposition for five rows at once; the page says what remains
+    for n in ordered[3:8]:
+        row(page, n).locator("input.pick").check()
+    page.locator("#bulk-kind").select_option("ACCEPTED")
+    page.locator("#bulk-apply").click()
+    expect(page.locator("#status")).to_contain_text("5 dispositions saved")
+    expect(page.locator("#progress-h")).to_contain_text("7 of 8 comments decided; 1 remain")
+
+    # closed: mark consolidated with the one still undecided, after saying so
+    api.gql(SECRETARIAT, "mutation($i: CycleIdInput!) { closeReviewCycleNow(input: $i) { cycle { status } } }", {"i": {"cycleId": cycle}})
+    page.reload()
+    expect(page.locator("#mark-consolidated")).to_be_disabled()
+    expect(page.locator("#mark-why")).to_contain_text("1 comment still needs a disposition")
+    last = ordered[0]
+    row(page, last).focus()
+    page.keyboard.press("a")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#progress-h")).to_contain_text("8 of 8 comments decided")
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.locator("#mark-consolidated").click()
+    expect(page.locator("#status")).to_contain_text("marked consolidated")
+    assert asked, "a confirmation is asked first"
+
+    # the downloads, with the session (no token)
+    with page.expect_download() as d:
+        page.get_by_role("link", name="Download the table (XLSX)").click()
+    xlsx = d.value.path()
+    with zipfile.ZipFile(xlsx) as z:
+        text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    for name in ("keep", "move", "edit", "drop"):
+        assert f"On the {name} paragraph." in text, name
+    with page.expect_download() as d:
+        page.get_by_role("link", name="Download the table (CSV)").click()
+    csv = open(d.value.path(), encoding="utf-8-sig").read()
+    assert csv.count("Table test") == 4 and "DUPLICATE" in csv.upper(), csv[:500]

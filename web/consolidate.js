@@ -283,10 +283,25 @@ export async function consolidatePage(main, viewer, cycleId) {
   }
 
   function renderRows() {
+    // a reload (a live decision elsewhere) must not take the focus away from
+    // the row being worked on: remember where it is and put it back
+    const active = document.activeElement;
+    const at = active && tbody.contains(active) ? active.closest('tr[data-number]') : null;
+    const keep = at ? {
+      id: at.id,
+      cls: active === at ? null : active.className.split(' ').pop(),
+      caret: typeof active.selectionStart === 'number' ? active.selectionStart : null,
+    } : null;
     const visible = rows.filter(shown);
     fill(tbody, visible.length ? visible.map(rowEl)
       : h('tr', {}, h('td', { colspan: 11 }, rows.length ? t('comments.noneMatch') : t('comments.none'))));
     countEl.textContent = t('consolidate.showing', { shown: visible.length, count: rows.length });
+    const again = keep && document.getElementById(keep.id);
+    const el = again && (keep.cls ? again.querySelector(`.${keep.cls}`) : again);
+    if (el) {
+      el.focus();
+      if (keep.caret !== null && el.setSelectionRange) el.setSelectionRange(keep.caret, keep.caret);
+    }
   }
 
   // what is typed in the bulk form survives its redrawing (a live reload)

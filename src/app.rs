@@ -48,6 +48,7 @@ pub async fn build_state(
         trust_forwarded_for,
         live: crate::live::Hub::new(),
         diffs: crate::service::modules::DiffCache::new(limits.diff_cache_bytes),
+        html: crate::service::rendering::HtmlCache::new(limits.html_cache_bytes),
         limits,
     }))
 }

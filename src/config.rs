@@ -283,6 +283,9 @@ pub struct LimitArgs {
     /// Memory kept for computed revision diffs (revisions never change), in bytes.
     #[arg(long, env = "KITREVIEW_DIFF_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub diff_cache_bytes: u64,
+    /// Memory kept for revisions rendered as HTML for the workspace, in bytes.
+    #[arg(long, env = "KITREVIEW_HTML_CACHE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub html_cache_bytes: u64,
     /// How long a WebSocket client has to send `connection_init` (else closed with 4408).
     #[arg(long, env = "KITREVIEW_WS_INIT_TIMEOUT", value_parser = parse_duration, default_value = "3s")]
     pub ws_init_timeout: Duration,
@@ -351,6 +354,7 @@ impl Default for LimitArgs {
             max_root_fields: 50,
             max_response_bytes: 32 * 1024 * 1024,
             diff_cache_bytes: 64 * 1024 * 1024,
+            html_cache_bytes: 32 * 1024 * 1024,
             ws_init_timeout: Duration::from_secs(3),
             ws_max_subscriptions: 50,
             ws_max_connections: 10_000,

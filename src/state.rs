@@ -30,6 +30,8 @@ pub struct Inner {
     pub live: crate::live::Hub,
     /// Revision diffs already computed (revisions never change).
     pub diffs: crate::service::modules::DiffCache,
+    /// Revisions rendered as HTML for the workspace (revisions never change).
+    pub html: crate::service::rendering::HtmlCache,
 }
 
 impl AppState {

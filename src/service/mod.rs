@@ -13,6 +13,7 @@ pub mod modules;
 pub mod notifications;
 pub mod queries;
 pub mod records;
+pub mod rendering;
 pub mod search;
 pub mod session;
 pub mod table;

@@ -6,6 +6,7 @@ use async_graphql::{Context, Enum, Object, Result};
 
 use super::Content;
 use crate::graphql::context::CtxExt;
+use crate::service::records::BlockRow;
 
 /// What kind of block a piece of text is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -60,26 +61,38 @@ impl Block {
     }
     /// The block's Markdown source.
     async fn markdown(&self, ctx: &Context<'_>) -> Result<String> {
-        let b = &self.content.blocks[self.index];
         let md = ctx
             .loaders()?
             .markdown_of_revision
             .load_one(self.content.revision_id)
             .await?
             .unwrap_or_default();
-        let (start, end) = (
-            usize::try_from(b.source_start)?,
-            usize::try_from(b.source_end)?,
-        );
-        Ok(md.get(start..end).unwrap_or_default().trim_end().to_owned())
+        Ok(source_of(&self.content.blocks[self.index], &md)?.to_owned())
     }
     /// The block as HTML, sanitised (no raw HTML, scripts or unsafe links):
     /// a paragraph, quote or code block as its element, a list item as the
     /// content of its `<li>`, a table row as its `<td>` cells.
     async fn html(&self, ctx: &Context<'_>) -> Result<String> {
-        let kind = self.content.blocks[self.index].kind;
-        let md = self.markdown(ctx).await?;
-        Ok(crate::domain::document::html::block_html(kind, &md))
+        let content = &self.content;
+        let sources = async {
+            let md = ctx
+                .loaders()?
+                .markdown_of_revision
+                .load_one(content.revision_id)
+                .await?
+                .unwrap_or_default();
+            content
+                .blocks
+                .iter()
+                .map(|b| Ok((b.kind, source_of(b, &md)?.to_owned())))
+                .collect::<Result<Vec<_>>>()
+        };
+        let all = ctx
+            .state()?
+            .html
+            .of_revision(content.revision_id, sources)
+            .await?;
+        Ok(all.get(self.index).cloned().unwrap_or_default())
     }
     /// Place in document order, from 0.
     async fn position(&self) -> i64 {
@@ -94,4 +107,13 @@ impl Block {
             .get(s)
             .map_or("", |s| s.anchor_id.as_str())
     }
+}
+
+/// A block's Markdown in its revision's source.
+fn source_of<'a>(b: &BlockRow, md: &'a str) -> Result<&'a str> {
+    let (start, end) = (
+        usize::try_from(b.source_start)?,
+        usize::try_from(b.source_end)?,
+    );
+    Ok(md.get(start..end).unwrap_or_default().trim_end())
 }

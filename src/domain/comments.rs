@@ -293,15 +293,20 @@ fn resolve_loosely(chars: &[char], q: &QuoteSelector) -> Result<(usize, usize), 
             .chars()
             .collect::<Vec<_>>(),
     );
-    let strip = |v: &[char]| -> Vec<char> { v.iter().copied().filter(|c| *c != ' ').collect() };
-    let (prefix, suffix) = (strip(&prefix), strip(&suffix));
+    // Spaces are ignored around the quote: compare the characters next to it,
+    // walking out from it only as far as the prefix and suffix reach.
+    let solid = |c: &&char| **c != ' ';
+    let prefix_fits = |i: usize| {
+        let mut before = text[..i].iter().rev().filter(solid);
+        prefix.iter().rev().filter(solid).all(|p| before.next() == Some(p))
+    };
+    let suffix_fits = |j: usize| {
+        let mut after = text[j..].iter().filter(solid);
+        suffix.iter().filter(solid).all(|s| after.next() == Some(s))
+    };
     let matching: Vec<usize> = (0..=text.len() - exact.len())
         .filter(|&i| text[i..i + exact.len()] == exact[..])
-        .filter(|&i| {
-            let before = strip(&text[..i]);
-            let after = strip(&text[i + exact.len()..]);
-            before.ends_with(&prefix) && after.starts_with(&suffix)
-        })
+        .filter(|&i| prefix_fits(i) && suffix_fits(i + exact.len()))
         .collect();
     let span = |i: usize| (at[i], at[i + exact.len() - 1] + 1);
     match matching.as_slice() {

@@ -14,6 +14,7 @@
 
 use axum::http::{header, HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::HttpState;
 use crate::auth::Viewer;
@@ -46,17 +47,21 @@ fn forbidden(msg: &str) -> Refusal {
     (StatusCode::FORBIDDEN, AppError::Forbidden(msg.into()))
 }
 
-/// The session cookie's value, if the request has one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of the cookie `name`, if the request has one.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
+}
+
+/// The session cookie's value, if the request has one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty())
 }
 
 /// The bearer token or session cookie of a request. `Authorization` wins
@@ -127,18 +132,31 @@ pub fn same_origin(s: &HttpState, headers: &HeaderMap) -> bool {
     }
 }
 
+fn cross_site() -> Refusal {
+    forbidden(
+        "cross-site request refused: the session cookie is only accepted from this site's pages",
+    )
+}
+
+/// Refuse a request that carries the session cookie from another site's page,
+/// before anything else is read of it.
+pub fn refuse_cross_site(s: &HttpState, headers: &HeaderMap) -> Result<(), Refusal> {
+    if session_cookie(headers).is_some() && !same_origin(s, headers) {
+        return Err(cross_site());
+    }
+    Ok(())
+}
+
 /// Refuse a cookie-authenticated state-changing request that is not from this
 /// site or lacks the CSRF token.
 pub fn check_csrf(s: &HttpState, headers: &HeaderMap, session_token: &str) -> Result<(), Refusal> {
     if !same_origin(s, headers) {
-        return Err(forbidden(
-            "cross-site request refused: the session cookie is only accepted from this site's pages",
-        ));
+        return Err(cross_site());
     }
     let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     let expected = csrf_token(session_token);
     match sent {
-        Some(v) if constant_time_eq(v.trim().as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(v) if bool::from(v.trim().as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
         Some(_) => Err(forbidden(
             "the X-CSRF-Token header does not match this session; reload the page",
         )),
@@ -146,10 +164,6 @@ pub fn check_csrf(s: &HttpState, headers: &HeaderMap, session_token: &str) -> Re
             "a request signed in with the session cookie must send the X-CSRF-Token header (from GET /session)",
         )),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Resolve a token to a viewer; a bad token is a 401, a database that does

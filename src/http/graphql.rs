@@ -310,15 +310,8 @@ pub async fn post(
     };
     // A page of another site that posts with the session cookie (a form can
     // send text/plain) is refused as such, whatever its body.
-    if super::auth::session_cookie(&headers).is_some() && !super::auth::same_origin(&s, &headers) {
-        return json_response(
-            StatusCode::FORBIDDEN,
-            media,
-            &error_body(
-                "FORBIDDEN",
-                "cross-site request refused: the session cookie is only accepted from this site's pages",
-            ),
-        );
+    if let Err((status, e)) = super::auth::refuse_cross_site(&s, &headers) {
+        return json_response(status, media, &error_body(e.code(), &e.to_string()));
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)

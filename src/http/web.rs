@@ -91,14 +91,8 @@ fn refused(status: StatusCode, e: &AppError) -> Response {
 /// The interface language: the `kitreview_lang` cookie, else the best of
 /// `Accept-Language`, else English.
 pub fn language(headers: &HeaderMap) -> &'static str {
-    let chosen = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == LANGUAGE_COOKIE)
-        .and_then(|c| LANGUAGES.iter().find(|l| **l == c.value()).copied());
+    let chosen = auth::cookie(headers, LANGUAGE_COOKIE)
+        .and_then(|c| LANGUAGES.iter().find(|l| **l == c).copied());
     if let Some(l) = chosen {
         return l;
     }
@@ -201,7 +195,12 @@ pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let mut res = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (StatusCode::OK, Bytes::from(file.data.into_owned())).into_response()
+        // Release builds embed the files: served from the binary, not copied.
+        let body = match file.data {
+            std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
+            std::borrow::Cow::Owned(v) => Bytes::from(v),
+        };
+        (StatusCode::OK, body).into_response()
     };
     let h = res.headers_mut();
     h.insert(

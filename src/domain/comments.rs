@@ -298,7 +298,11 @@ fn resolve_loosely(chars: &[char], q: &QuoteSelector) -> Result<(usize, usize), 
     let solid = |c: &&char| **c != ' ';
     let prefix_fits = |i: usize| {
         let mut before = text[..i].iter().rev().filter(solid);
-        prefix.iter().rev().filter(solid).all(|p| before.next() == Some(p))
+        prefix
+            .iter()
+            .rev()
+            .filter(solid)
+            .all(|p| before.next() == Some(p))
     };
     let suffix_fits = |j: usize| {
         let mut after = text[j..].iter().filter(solid);

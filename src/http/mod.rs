@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::compression::{self, predicate::Predicate as _, CompressionLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::graphql::KitSchema;
@@ -46,7 +47,9 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
         // compressed here; a proxy in front may).
         .route(
             "/assets/{*path}",
-            get(web::asset).layer(tower_http::compression::CompressionLayer::new()),
+            get(web::asset).layer(CompressionLayer::new().compress_when(
+                compression::predicate::DefaultPredicate::new().and(web::small_asset),
+            )),
         )
         .fallback(web::page)
         .route("/healthz", get(healthz))

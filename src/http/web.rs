@@ -179,6 +179,27 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// The largest asset compressed on the fly. Each anonymous request would
+/// otherwise cost its full compression: GraphiQL's 3.5 MB bundle goes out as
+/// it is (once per browser: it is revalidated by ETag).
+const MAX_COMPRESSED_ASSET: u64 = 512 * 1024;
+
+/// Whether an asset response is small enough to compress on the fly (with
+/// tower-http's default rules, in `router`): the workspace's own files, not
+/// the vendored GraphiQL bundle.
+pub fn small_asset(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n <= MAX_COMPRESSED_ASSET)
+}
+
 /// `GET /assets/{path}`: revalidated by ETag (the content's hash).
 pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(file) = Assets::get(&path) else {
@@ -200,7 +221,11 @@ pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
             std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
             std::borrow::Cow::Owned(v) => Bytes::from(v),
         };
-        (StatusCode::OK, body).into_response()
+        let len = body.len();
+        let mut res = (StatusCode::OK, body).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        res
     };
     let h = res.headers_mut();
     h.insert(

@@ -7,8 +7,13 @@
 //!   server binary over HTTP: time to the last byte, and the server's resident
 //!   memory before, and its peak after each export (a fresh server for each).
 //!
-//! `cargo bench --bench consolidation` (SQLite); PostgreSQL too with
-//! `BENCH_POSTGRES_URL` (or `TEST_POSTGRES_URL`).
+//! - the consolidation table page for a cycle of 2,000 comments: the
+//!   queries `web/consolidate.js` sends when it opens (read from the file, so
+//!   the benchmark follows the page), over HTTP to the release server: time
+//!   of each, and of the whole, the first time after start and then again.
+//!
+//! `cargo bench --bench consolidation [-- carry|export|table]` (SQLite);
+//! PostgreSQL too with `BENCH_POSTGRES_URL` (or `TEST_POSTGRES_URL`).
 
 mod common;
 
@@ -293,25 +298,170 @@ async fn export(label: &str, url: &str, port: u16, n: usize) {
     }
 }
 
+/// A query of the consolidation page: the template literal `const NAME = `…``
+/// in `web/consolidate.js`.
+fn page_query(name: &str) -> String {
+    let src = include_str!("../web/consolidate.js");
+    let head = format!("const {name} = `");
+    let start = src.find(&head).expect("the query is in web/consolidate.js") + head.len();
+    let len = src[start..].find('`').expect("the query's end");
+    src[start..start + len].to_owned()
+}
+
+/// One POST to /graphql: its time and the size of its answer.
+async fn post(
+    http: &reqwest::Client,
+    port: u16,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> (f64, usize, serde_json::Value) {
+    let started = Instant::now();
+    let res = http
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("graphql");
+    let body = res.bytes().await.expect("body");
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert!(v.get("errors").is_none(), "{v}");
+    (took, body.len(), v)
+}
+
+/// What the consolidation page asks for when it opens: the cycle, its
+/// progress, then the table 100 rows at a time. (ms per part, bytes, requests)
+async fn open_table(
+    http: &reqwest::Client,
+    port: u16,
+    token: &str,
+    cycle: &str,
+) -> ([f64; 3], usize, usize) {
+    let (cycle_q, progress_q, rows_q) = (
+        page_query("CYCLE"),
+        page_query("PROGRESS"),
+        page_query("ROWS"),
+    );
+    let (a, mut bytes, _) = post(
+        http,
+        port,
+        token,
+        &cycle_q,
+        serde_json::json!({ "cycle": cycle }),
+    )
+    .await;
+    let (b, n, _) = post(
+        http,
+        port,
+        token,
+        &progress_q,
+        serde_json::json!({ "cycle": cycle }),
+    )
+    .await;
+    bytes += n;
+    let (mut rows_ms, mut requests, mut after) = (0.0, 2, serde_json::Value::Null);
+    loop {
+        let (ms, n, v) = post(
+            http,
+            port,
+            token,
+            &rows_q,
+            serde_json::json!({ "cycle": cycle, "after": after }),
+        )
+        .await;
+        rows_ms += ms;
+        bytes += n;
+        requests += 1;
+        let page = &v["data"]["node"]["consolidatedTable"]["pageInfo"];
+        if page["hasNextPage"] != serde_json::Value::Bool(true) {
+            break;
+        }
+        after = page["endCursor"].clone();
+    }
+    ([a, b, rows_ms], bytes, requests)
+}
+
+async fn table(label: &str, url: &str, port: u16, n: usize) {
+    let s = seed(url, n).await;
+    s.state.db.close().await;
+    let http = reqwest::Client::new();
+    let mut server = common::start_server(url, port);
+    common::wait_ready(&http, port).await;
+    let mut runs = Vec::new();
+    for _ in 0..7 {
+        runs.push(open_table(&http, port, &s.token, &s.cycle_gid).await);
+    }
+    let (first, bytes, requests) = runs[0];
+    let mut totals: Vec<f64> = runs[1..].iter().map(|r| r.0.iter().sum()).collect();
+    totals.sort_by(f64::total_cmp);
+    let median = totals[totals.len() / 2];
+    let again = runs[1 + runs[1..]
+        .iter()
+        .position(|r| r.0.iter().sum::<f64>() == median)
+        .unwrap_or(0)]
+    .0;
+    println!(
+        "{label}: consolidation page, {n} comments: {requests} requests, {:.1} MiB of JSON; \
+         first open {:.0} ms (cycle {:.1}, progress {:.1}, rows {:.0}); \
+         again (median of 6) {median:.0} ms (cycle {:.1}, progress {:.1}, rows {:.0})",
+        bytes as f64 / 1048576.0,
+        first.iter().sum::<f64>(),
+        first[0],
+        first[1],
+        first[2],
+        again[0],
+        again[1],
+        again[2],
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 #[tokio::main]
 async fn main() {
+    // `cargo bench` passes `--bench`; any other argument picks the cases.
+    let picked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |case: &str| picked.is_empty() || picked.iter().any(|p| p == case);
     let dir = tempfile::tempdir().expect("dir");
-    let carry_db = format!("sqlite:{}", dir.path().join("carry.db").display());
-    carry("SQLite", &carry_db).await;
-    // Two sizes: the CSV's peak memory must not follow the number of comments.
-    for n in [2_000, 20_000] {
-        let export_db = format!(
-            "sqlite:{}",
-            dir.path().join(format!("export{n}.db")).display()
-        );
-        export("SQLite", &export_db, 18771, n).await;
+    if run("carry") {
+        let carry_db = format!("sqlite:{}", dir.path().join("carry.db").display());
+        carry("SQLite", &carry_db).await;
     }
-    common::with_postgres("kitreview_carry", |url| async move {
-        carry("PostgreSQL", &url).await
-    })
-    .await;
-    common::with_postgres("kitreview_export", |url| async move {
-        export("PostgreSQL", &url, 18772, 20_000).await
-    })
-    .await;
+    if run("export") {
+        // Two sizes: the CSV's peak memory must not follow the number of comments.
+        for n in [2_000, 20_000] {
+            let export_db = format!(
+                "sqlite:{}",
+                dir.path().join(format!("export{n}.db")).display()
+            );
+            export("SQLite", &export_db, 18771, n).await;
+        }
+    }
+    if run("table") {
+        let table_db = format!("sqlite:{}", dir.path().join("table.db").display());
+        table("SQLite", &table_db, 18773, 2_000).await;
+    }
+    if run("carry") {
+        common::with_postgres("kitreview_carry", |url| async move {
+            carry("PostgreSQL", &url).await
+        })
+        .await;
+    }
+    if run("export") {
+        common::with_postgres("kitreview_export", |url| async move {
+            export("PostgreSQL", &url, 18772, 20_000).await
+        })
+        .await;
+    }
+    if run("table") {
+        common::with_postgres("kitreview_table", |url| async move {
+            table("PostgreSQL", &url, 18774, 2_000).await
+        })
+        .await;
+    }
 }

@@ -37,6 +37,20 @@ export async function signIn(email, password) {
   return body;
 }
 
+/** Change the password; the server renews the session cookie (earlier tokens stop working). */
+export async function changePassword(currentPassword, newPassword) {
+  const res = await fetch('/session/password', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf || '' },
+    body: JSON.stringify({ currentPassword, newPassword }),
+  });
+  const body = await json(res);
+  if (!res.ok) throw errorOf(res, body);
+  csrf = body.csrfToken;
+  return body;
+}
+
 export async function signOut() {
   await fetch('/session/sign-out', {
     method: 'POST',

@@ -1,6 +1,7 @@
 // kitreview's workspace: a small single-page app on the GraphQL API.
 // Routes: /  ·  /sign-in  ·  /modules/{id}/revisions/{n}[/carried]  ·  /modules/{id}/diff
 //         /modules/{id}/publish  ·  /cycles/{id}/consolidation  ·  /audit
+//         /admin  ·  /account  ·  /notifications
 
 import { h, fill, announce } from './dom.js';
 import * as i18n from './i18n.js';
@@ -15,6 +16,9 @@ const consolidatePage = async (...a) => (await import('./consolidate.js')).conso
 const publishPage = async (...a) => (await import('./publish.js')).publishPage(...a);
 const carriedPage = async (...a) => (await import('./publish.js')).carriedPage(...a);
 const auditPage = async (...a) => (await import('./audit.js')).auditPage(...a);
+const adminPage = async (...a) => (await import('./admin.js')).adminPage(...a);
+const accountPage = async (...a) => (await import('./account.js')).accountPage(...a);
+const notificationsPage = async (...a) => (await import('./notifications.js')).notificationsPage(...a);
 
 const main = document.getElementById('main');
 let current = null; // the page on screen: { dispose() }
@@ -37,12 +41,13 @@ function header() {
     h('nav', { class: 'bar', 'aria-label': t('nav.label') },
       h('a', { href: '/', class: 'brand' }, 'kitreview'),
       viewer ? h('a', { href: '/' }, t('nav.home')) : null,
-      viewer && viewer.unreadNotificationCount ? h('a', { href: '/#notes-h', id: 'nav-notes' }, t('nav.notifications', { count: viewer.unreadNotificationCount })) : null,
+      viewer ? h('a', { href: '/notifications', id: 'nav-notes' }, viewer.unreadNotificationCount ? t('nav.notifications', { count: viewer.unreadNotificationCount }) : t('nav.noNotifications')) : null,
       viewer && (viewer.roles.includes('SECRETARIAT') || viewer.roles.includes('RAPPORTEUR')) ? h('a', { href: '/audit' }, t('nav.audit')) : null,
+      viewer && viewer.roles.includes('SECRETARIAT') ? h('a', { href: '/admin' }, t('nav.admin')) : null,
       h('a', { href: '/graphql', 'data-external': '' }, t('nav.api')),
       h('span', { class: 'spacer' }),
       h('label', { class: 'lang' }, h('span', { class: 'sr-only' }, t('nav.language')), langs),
-      viewer ? h('span', { class: 'who' }, `${viewer.displayName} · ${viewer.organization.shortName}`) : null,
+      viewer ? h('a', { href: '/account', class: 'who', title: t('account.title') }, `${viewer.displayName} · ${viewer.organization.shortName}`) : null,
       viewer ? h('button', { type: 'button', class: 'link', onclick: signOut }, t('nav.signOut')) : null),
     h('div', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }));
 }
@@ -113,6 +118,9 @@ async function route() {
   try {
     if (path === '/') current = await homePage(main, viewer);
     else if (path === '/audit') current = await auditPage(main, viewer, url);
+    else if (path === '/admin') current = await adminPage(main, viewer);
+    else if (path === '/account') current = await accountPage(main, viewer);
+    else if (path === '/notifications') current = await notificationsPage(main, viewer, url);
     else if ((m = path.match(/^\/modules\/([^/]+)\/revisions\/(\d+)$/))) {
       current = await revisionPage(main, viewer, decodeURIComponent(m[1]), Number(m[2]), url);
     } else if ((m = path.match(/^\/modules\/([^/]+)\/revisions\/(\d+)\/carried$/))) {
@@ -144,6 +152,9 @@ document.addEventListener('click', (e) => {
   navigate(url.pathname + url.search + url.hash);
 });
 window.addEventListener('popstate', route);
+window.addEventListener('kitreview:navigate', (e) => navigate(e.detail));
+// A page changed what the header shows (the unread count): read it again.
+window.addEventListener('kitreview:viewer', () => { loadViewer().then(header, () => {}); });
 window.addEventListener('kitreview:signed-out', () => {
   if (!viewer) return;
   viewer = null;

@@ -6,10 +6,25 @@ import { t, dateTime } from './i18n.js';
 import { gql } from './api.js';
 
 const QUESTIONS = `{ questions(first: 50) { nodes { id code title } } }`;
+const USERS = `query($after: String) { users(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id displayName organization { shortName } } } }`;
+
+/** The people the viewer may filter by: every user for the secretariat (who may list them). */
+async function people(viewer) {
+  if (!viewer.roles.includes('SECRETARIAT')) return [];
+  const out = [];
+  let after = null;
+  for (let page = 0; page < 50; page += 1) {
+    const { users } = await gql(USERS, { after });
+    out.push(...users.nodes);
+    if (!users.pageInfo.hasNextPage) break;
+    after = users.pageInfo.endCursor;
+  }
+  return out;
+}
 const EVENTS = `query($filter: AuditLogFilter, $after: String) {
   auditLog(filter: $filter, first: 50, after: $after) {
     pageInfo { hasNextPage endCursor }
-    nodes { id at action entityType summary requestId actor { displayName } organization { shortName } }
+    nodes { id at action entityType summary requestId actor { id displayName } organization { shortName } }
   }
 }`;
 
@@ -21,8 +36,16 @@ function day(value, end) {
 
 export async function auditPage(main, viewer, url) {
   document.title = `${t('audit.title')} · kitreview`;
-  const { questions } = await gql(QUESTIONS);
+  const [{ questions }, users] = await Promise.all([gql(QUESTIONS), people(viewer)]);
   const p = url.searchParams;
+  // A rapporteur cannot list users: the actor filter then holds the people
+  // seen in the trail (a name in the table filters by that person).
+  const actor = h('select', { id: 'a-actor' }, h('option', { value: '' }, t('filter.all')),
+    users.map((u) => h('option', { value: u.id, selected: p.get('actor') === u.id }, `${u.displayName} (${u.organization.shortName})`)));
+  const addActor = (a) => {
+    if (![...actor.options].some((o) => o.value === a.id)) actor.appendChild(h('option', { value: a.id, selected: p.get('actor') === a.id }, a.displayName));
+  };
+  if (p.get('actor') && !users.length) addActor({ id: p.get('actor'), displayName: p.get('actor') });
   const question = h('select', { id: 'a-question' }, h('option', { value: '' }, t('filter.all')),
     questions.nodes.map((q) => h('option', { value: q.id, selected: p.get('question') === q.id }, `${q.code} ${q.title}`)));
   const action = h('input', { id: 'a-action', type: 'text', value: p.get('action') || '', placeholder: 'disposition.set' });
@@ -34,7 +57,7 @@ export async function auditPage(main, viewer, url) {
 
   async function load(after) {
     const filter = {
-      questionId: question.value || null, action: action.value.trim() || null,
+      questionId: question.value || null, actorId: actor.value || null, action: action.value.trim() || null,
       since: day(since.value, false), until: day(until.value, true),
     };
     try {
@@ -44,7 +67,10 @@ export async function auditPage(main, viewer, url) {
       for (const e of auditLog.nodes) {
         list.appendChild(h('tr', {},
           h('td', {}, h('time', { datetime: e.at }, dateTime(e.at))),
-          h('td', {}, e.actor ? e.actor.displayName : '—', e.organization ? ` (${e.organization.shortName})` : ''),
+          h('td', {}, e.actor ? h('button', {
+            type: 'button', class: 'link', title: t('audit.byActor', { name: e.actor.displayName }),
+            onclick: () => { addActor(e.actor); actor.value = e.actor.id; apply(); },
+          }, e.actor.displayName) : '—', e.organization ? ` (${e.organization.shortName})` : ''),
           h('td', {}, h('code', {}, e.action)),
           h('td', {}, e.entityType),
           h('td', { class: 'text' }, e.summary),
@@ -59,20 +85,22 @@ export async function auditPage(main, viewer, url) {
     }
   }
 
+  function apply() {
+    const q = new URLSearchParams();
+    for (const [k, el] of [['question', question], ['actor', actor], ['action', action], ['since', since], ['until', until]]) if (el.value) q.set(k, el.value);
+    history.replaceState(null, '', `/audit${q.toString() ? `?${q}` : ''}`);
+    load(null);
+  }
+
   fill(main,
     h('h1', {}, t('audit.title')),
     h('p', { class: 'help' }, t('audit.help')),
     h('form', {
       class: 'filters',
-      onsubmit: (e) => {
-        e.preventDefault();
-        const q = new URLSearchParams();
-        for (const [k, el] of [['question', question], ['action', action], ['since', since], ['until', until]]) if (el.value) q.set(k, el.value);
-        history.replaceState(null, '', `/audit${q.toString() ? `?${q}` : ''}`);
-        load(null);
-      },
+      onsubmit: (e) => { e.preventDefault(); apply(); },
     },
     h('div', { class: 'filter' }, h('label', { for: 'a-question' }, t('audit.question')), question),
+    h('div', { class: 'filter' }, h('label', { for: 'a-actor' }, t('audit.actor')), actor),
     h('div', { class: 'filter' }, h('label', { for: 'a-action' }, t('audit.action')), action),
     h('div', { class: 'filter' }, h('label', { for: 'a-since' }, t('audit.since')), since),
     h('div', { class: 'filter' }, h('label', { for: 'a-until' }, t('audit.until')), until),

@@ -1,9 +1,11 @@
 // Home: the viewer's questions, modules and cycles (open ones first, with the
-// deadline and a countdown), the organization's counts, drafts, notifications.
+// deadline and a countdown), the organization's counts, drafts, notifications;
+// for the rapporteurs and the secretariat, new kits and modules.
 
-import { h, fill } from './dom.js';
+import { h, fill, announce } from './dom.js';
 import { t, dateTime, relative, number } from './i18n.js';
 import { gql } from './api.js';
+import { form, field } from './manage.js';
 
 const QUERY = `query Home($org: ID!) {
   viewer {
@@ -14,11 +16,11 @@ const QUERY = `query Home($org: ID!) {
   }
   questions(first: 50) {
     nodes {
-      id code title
+      id code title viewerCanManage
       kits {
-        id title
+        id title viewerCanEdit
         modules {
-          id number title status
+          id number title status viewerCanEdit
           currentRevision { number }
           reviewCycles {
             id title status visibility opensAt closesAt viewerCanComment viewerCanManage viewerLateUntil
@@ -31,6 +33,43 @@ const QUERY = `query Home($org: ID!) {
     }
   }
 }`;
+
+const CREATE_KIT = `mutation($input: CreateKitInput!) { createKit(input: $input) { kit { id } } }`;
+const CREATE_MODULE = `mutation($input: CreateModuleInput!) { createModule(input: $input) { module { id } } }`;
+
+function go(path) {
+  window.dispatchEvent(new CustomEvent('kitreview:navigate', { detail: path }));
+}
+
+function newKit(q, reload) {
+  const title = h('input', { type: 'text', required: true, maxlength: 300 });
+  const description = h('textarea', { rows: 2 });
+  return h('details', { class: 'admin' }, h('summary', {}, t('home.newKit')),
+    form(`kit-${q.id}`, t('home.newKitFor', { code: q.code }), [
+      field(`k-title-${q.id}`, t('home.kitTitle'), title),
+      field(`k-desc-${q.id}`, t('home.kitDescription'), description),
+    ], t('admin.create'), async () => {
+      await gql(CREATE_KIT, { input: { questionId: q.id, title: title.value.trim(), description: description.value.trim() || null } });
+      announce(t('home.kitCreated', { title: title.value.trim() }));
+      reload();
+    }));
+}
+
+function newModule(k) {
+  const next = k.modules.reduce((n, m) => Math.max(n, m.number), 0) + 1;
+  const num = h('input', { type: 'number', required: true, min: 1, step: 1, value: String(next) });
+  const title = h('input', { type: 'text', required: true, maxlength: 300 });
+  return h('details', { class: 'admin' }, h('summary', {}, t('home.newModule')),
+    form(`module-${k.id}`, t('home.newModuleIn', { kit: k.title }), [
+      field(`m-num-${k.id}`, t('home.moduleNumber'), num),
+      field(`m-title-${k.id}`, t('home.moduleTitle'), title),
+      h('p', { class: 'help' }, t('home.moduleHelp')),
+    ], t('admin.create'), async () => {
+      const r = await gql(CREATE_MODULE, { input: { kitId: k.id, number: Number(num.value), title: title.value.trim() } });
+      announce(t('home.moduleCreated', { title: title.value.trim() }));
+      go(`/modules/${encodeURIComponent(r.createModule.module.id)}/publish`);
+    }));
+}
 
 const ORDER = { OPEN: 0, SCHEDULED: 1, CLOSED: 2, CONSOLIDATED: 3 };
 
@@ -80,9 +119,18 @@ export async function homePage(main, viewer) {
             m.currentRevision ? [' · ', t('home.revision', { number: m.currentRevision.number })] : null,
             m.currentRevision && m.currentRevision.number > 1
               ? [' · ', h('a', { href: `/modules/${encodeURIComponent(m.id)}/diff?from=${m.currentRevision.number - 1}&to=${m.currentRevision.number}` }, t('home.diff'))]
+              : null,
+            !m.currentRevision && m.viewerCanEdit
+              ? [' · ', h('a', { href: `/modules/${encodeURIComponent(m.id)}/publish` }, t('home.firstRevision'))]
               : null),
           cycles.length ? h('ul', { class: 'cycles' }, cycles.map((c) => cycleRow(m, c, viewer))) : null);
-      }))))));
+      })),
+      k.viewerCanEdit ? newModule(k) : null)),
+    q.viewerCanManage ? newKit(q, reload) : null));
+  async function reload() {
+    const again = await homePage(main, viewer);
+    again.dispose();
+  }
   fill(main,
     h('h1', {}, t('home.welcome', { name: viewer.displayName })),
     h('section', { class: 'card notes', 'aria-labelledby': 'notes-h' },
@@ -91,10 +139,10 @@ export async function homePage(main, viewer) {
         type: 'button', class: 'link', id: 'mark-read',
         onclick: async () => {
           await gql(`mutation { markNotificationsRead(input: {}) { unreadCount } }`);
-          const again = await homePage(main, viewer);
-          again.dispose();
+          window.dispatchEvent(new CustomEvent('kitreview:viewer'));
+          await reload();
         },
-      }, t('home.markRead'))) : null,
+      }, t('home.markRead')), ' · ', h('a', { href: '/notifications' }, t('home.allNotifications'))) : h('p', {}, h('a', { href: '/notifications' }, t('home.allNotifications'))),
       notes.length ? h('ul', {}, notes.map((n) => h('li', {},
         h('a', { href: revisionPath(n.module.id, n.revision.number) },
           t(`notification.${n.kind}`, { module: n.module.title, number: n.revision.number })),

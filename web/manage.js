@@ -29,10 +29,10 @@ function instant(value) {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-function form(id, title, fields, button, action) {
+export function form(id, title, fields, button, action) {
   const error = h('p', { class: 'error', role: 'alert' });
   const el = h('form', {
-    class: 'admin-form', 'aria-labelledby': `${id}-h`,
+    id: `${id}-form`, class: 'admin-form', 'aria-labelledby': `${id}-h`,
     onsubmit: async (e) => {
       e.preventDefault();
       error.textContent = '';
@@ -45,7 +45,7 @@ function form(id, title, fields, button, action) {
   return el;
 }
 
-function field(id, label, input) {
+export function field(id, label, input) {
   input.id = id;
   return h('div', { class: 'filter' }, h('label', { for: id }, label), input);
 }

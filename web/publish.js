@@ -90,8 +90,9 @@ export async function publishPage(main, viewer, moduleId) {
         } });
         const n = r.createRevision.revision.number;
         announce(t('publish.published', { number: n }));
-        history.pushState(null, '', `/modules/${encodeURIComponent(moduleId)}/revisions/${n}/carried`);
-        window.dispatchEvent(new PopStateEvent('popstate'));
+        // A first revision has nothing carried to it: straight to its page.
+        const next = base ? `${revisionPath(moduleId, n)}/carried` : revisionPath(moduleId, n);
+        window.dispatchEvent(new CustomEvent('kitreview:navigate', { detail: next }));
       } catch (err) {
         error.textContent = err.code === 'CONFLICT' ? t('publish.conflict', { message: err.message })
           : t('error.generic', { message: err.message });

@@ -5,6 +5,7 @@ pub mod files;
 pub mod graphql;
 pub mod media;
 pub mod server;
+pub mod session;
 pub mod slots;
 pub mod web;
 pub mod ws;
@@ -40,8 +41,9 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
     };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/session", get(web::current).post(web::sign_in))
-        .route("/session/sign-out", post(web::sign_out))
+        .route("/session", get(session::current).post(session::sign_in))
+        .route("/session/sign-out", post(session::sign_out))
+        .route("/session/password", post(session::change_password))
         // The workspace's scripts, styles and catalogues compress 3-4×: worth
         // it on the slow links of some delegations (the API's JSON is not
         // compressed here; a proxy in front may).

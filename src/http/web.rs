@@ -1,32 +1,20 @@
 //! The browser workspace: the page shell and its assets (embedded in the
-//! binary, nothing fetched from another host), and the session endpoints that
-//! sign a browser in with a cookie (see [`super::auth`]).
+//! binary, nothing fetched from another host); the session endpoints are in
+//! [`super::session`].
 //!
-//! - `GET /session`: whether the browser is signed in, and its CSRF token.
-//! - `POST /session` (`{"email", "password"}`, JSON): sign in, same throttling
-//!   as the `login` mutation; sets the `HttpOnly` session cookie.
-//! - `POST /session/sign-out`: ends the session (its token is revoked) and
-//!   clears the cookie.
 //! - `GET /assets/…`: the workspace's scripts, styles and catalogues.
 //! - `GET /graphql` from a browser: GraphiQL (`web/graphiql.html`, with its
 //!   vendored scripts and styles under `/assets/vendor/graphiql/`).
 //! - any other `GET` a browser sends for a page: the shell, which the
 //!   workspace's script fills in from the GraphQL API.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::SecondsFormat;
-use serde_json::json;
 
-use super::auth::{self, Credential, SESSION_COOKIE};
-use super::{client_ip, HttpState};
-use crate::config::SecureCookies;
+use super::auth;
 use crate::error::AppError;
-use crate::service::session;
 
 /// The workspace's files (`web/`): read from disk in debug builds, embedded in
 /// release builds.
@@ -71,18 +59,7 @@ fn secure_headers_with(h: &mut HeaderMap, csp: &'static str) {
     );
 }
 
-fn json_answer(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut res = (status, body.to_string()).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
-fn refused(status: StatusCode, e: &AppError) -> Response {
+pub(super) fn refused(status: StatusCode, e: &AppError) -> Response {
     let mut res = super::files::error(e);
     *res.status_mut() = status;
     res
@@ -237,160 +214,6 @@ pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
         h.insert(header::ETAG, v);
     }
     secure_headers(h);
-    res
-}
-
-fn secure(s: &HttpState, headers: &HeaderMap) -> bool {
-    match s.app.secure_cookies {
-        SecureCookies::Always => true,
-        SecureCookies::Never => false,
-        SecureCookies::Auto => headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https")),
-    }
-}
-
-fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let c = cookie::Cookie::build((SESSION_COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Lax)
-        .secure(secure)
-        .max_age(cookie::time::Duration::seconds(max_age_secs))
-        .build();
-    HeaderValue::from_str(&c.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// `GET /session`.
-pub async fn current(State(s): State<HttpState>, headers: HeaderMap) -> Response {
-    let token = match auth::credential(&headers) {
-        Ok(Credential::Cookie(t)) => t,
-        _ => return json_answer(StatusCode::OK, json!({ "signedIn": false })),
-    };
-    match auth::authenticate(&s, &token).await {
-        Ok(_) => json_answer(
-            StatusCode::OK,
-            json!({
-                "signedIn": true,
-                "csrfToken": auth::csrf_token(&token),
-                "expiresAt": crate::auth::jwt::expires_at(&token)
-                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            }),
-        ),
-        // An expired or revoked session: the browser is signed out.
-        Err((StatusCode::UNAUTHORIZED, _)) => {
-            let mut res = json_answer(StatusCode::OK, json!({ "signedIn": false }));
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                session_cookie(String::new(), 0, secure(&s, &headers)),
-            );
-            res
-        }
-        Err((status, e)) => refused(status, &e),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct SignIn {
-    email: String,
-    password: String,
-}
-
-/// `POST /session`: sign in. Only from this site's pages (no login CSRF), as
-/// JSON (which a cross-site form cannot send).
-pub async fn sign_in(
-    State(s): State<HttpState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !auth::same_origin(&s, &headers) {
-        return refused(
-            StatusCode::FORBIDDEN,
-            &AppError::forbidden("cross-site sign-in refused"),
-        );
-    }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return refused(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &AppError::validation("body", "send {\"email\", \"password\"} as application/json"),
-        );
-    }
-    let input: SignIn = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(_) => {
-            return refused(
-                StatusCode::BAD_REQUEST,
-                &AppError::validation("body", "send {\"email\", \"password\"} as JSON strings"),
-            )
-        }
-    };
-    let addr = Some(client_ip(peer, &headers, s.app.trust_forwarded_for));
-    match session::login(
-        &s.app,
-        &input.email,
-        &input.password,
-        addr,
-        s.app.session_ttl,
-    )
-    .await
-    {
-        Ok(signed) => {
-            let max_age = i64::try_from(s.app.session_ttl.as_secs()).unwrap_or(i64::MAX);
-            let csrf = auth::csrf_token(&signed.token);
-            let mut res = json_answer(
-                StatusCode::OK,
-                json!({
-                    "signedIn": true,
-                    "csrfToken": csrf,
-                    "expiresAt": signed.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                }),
-            );
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                session_cookie(signed.token, max_age, secure(&s, &headers)),
-            );
-            res
-        }
-        Err(e) => {
-            let mut res = super::files::error(&e);
-            if let AppError::RateLimited { retry_after_secs } = e {
-                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    res.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-            }
-            res
-        }
-    }
-}
-
-/// `POST /session/sign-out`: the session ends on the server (its token is
-/// revoked, so a copy of the cookie stops working too) and the cookie is
-/// cleared; with the CSRF checks, so another site cannot sign a user out.
-pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> Response {
-    if let Some(token) = auth::session_cookie(&headers) {
-        if let Err((status, e)) = auth::check_csrf(&s, &headers, &token) {
-            return refused(status, &e);
-        }
-        if let Err(e) = session::sign_out(&s.app, &token).await {
-            let mut res = super::files::error(&e);
-            if matches!(e, AppError::Unavailable(_) | AppError::Timeout(_)) {
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            return res;
-        }
-    }
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie(String::new(), 0, secure(&s, &headers)),
-    );
     res
 }
 

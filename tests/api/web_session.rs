@@ -949,6 +949,115 @@ async fn exports_and_imports_with_the_cookie(b: Backend) {
     assert_eq!(d.count(&d.open_cycle).await, before);
 }
 
+/// `POST /session/password`: only this site's page with the session and its
+/// CSRF token; a wrong current password is a VALIDATION error; a change
+/// renews the cookie (still signed in) and ends every other session.
+async fn a_password_change_renews_the_session_and_ends_the_others(b: Backend) {
+    let Some(s) = TestServer::start(b).await else {
+        return;
+    };
+    member(&s).await;
+    let br = sign_in(&s, EMAIL, PASSWORD).await;
+    let other = sign_in(&s, EMAIL, PASSWORD).await;
+    let bearer = s.login(EMAIL, PASSWORD).await;
+    let o = origin(&s);
+    let new = "a much longer passphrase";
+    let change = |headers: Vec<(&'static str, String)>, current: &str| {
+        let mut req = s
+            .http
+            .post(s.url("/session/password"))
+            .json(&json!({ "currentPassword": current, "newPassword": new }));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    let c = cookie(&br.token);
+    // No session, no CSRF token, another site: refused.
+    let res = change(vec![("origin", o.clone())], PASSWORD)
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 401);
+    let res = change(vec![("cookie", c.clone()), ("origin", o.clone())], PASSWORD)
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 403);
+    let res = change(
+        vec![
+            ("cookie", c.clone()),
+            ("origin", EVIL.into()),
+            ("x-csrf-token", br.csrf.clone()),
+        ],
+        PASSWORD,
+    )
+    .await
+    .expect("request");
+    assert_eq!(res.status(), 403);
+    // A wrong current password.
+    let ok = vec![
+        ("cookie", c.clone()),
+        ("origin", o.clone()),
+        ("x-csrf-token", br.csrf.clone()),
+    ];
+    let res = change(ok.clone(), "not the password")
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 400);
+    assert!(set_cookies(&res).is_empty());
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(code(&body), "VALIDATION", "{body}");
+    assert_eq!(session(&s, Some(&c)).await["signedIn"], true);
+
+    let res = change(ok, PASSWORD).await.expect("request");
+    assert_eq!(res.status(), 200);
+    let renewed = set_cookies(&res);
+    assert_eq!(renewed.len(), 1, "{renewed:?}");
+    assert!(renewed[0].has("httponly") && renewed[0].value != br.token);
+    let body: Value = res.json().await.expect("JSON");
+    let fresh = cookie(&renewed[0].value);
+    assert_eq!(
+        session(&s, Some(&fresh)).await["csrfToken"],
+        body["csrfToken"]
+    );
+    let (status, v) = gql_with(
+        &s,
+        &[
+            ("cookie", &fresh),
+            ("origin", &o),
+            ("x-csrf-token", body["csrfToken"].as_str().expect("csrf")),
+        ],
+        VIEWER,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, &v["data"]["viewer"]["email"]),
+        (200, &json!(EMAIL)),
+        "{v}"
+    );
+    // Every earlier session and token has ended; the new password signs in.
+    assert_eq!(session(&s, Some(&c)).await["signedIn"], false);
+    assert_eq!(
+        session(&s, Some(&cookie(&other.token))).await["signedIn"],
+        false
+    );
+    let (status, _) = gql_with(
+        &s,
+        &[("authorization", &format!("Bearer {bearer}"))],
+        VIEWER,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        sign_in_raw(&s, EMAIL, PASSWORD, &[("origin", &o)])
+            .await
+            .status(),
+        401
+    );
+    sign_in(&s, EMAIL, new).await;
+}
+
 backend_tests!(
     sign_in_sets_an_http_only_session_cookie,
     wrong_passwords_are_refused_and_throttled,
@@ -959,4 +1068,5 @@ backend_tests!(
     websockets_sign_in_with_the_cookie_only_from_this_site,
     pages_have_a_strict_policy,
     exports_and_imports_with_the_cookie,
+    a_password_change_renews_the_session_and_ends_the_others,
 );

@@ -110,7 +110,7 @@ pub async fn sign_in(
     }
     let input: SignIn = match json_body(&headers, &body, "send {\"email\", \"password\"}") {
         Ok(v) => v,
-        Err(res) => return res,
+        Err((status, e)) => return refused(status, &e),
     };
     let addr = Some(client_ip(peer, &headers, s.app.trust_forwarded_for));
     match session::login(
@@ -132,21 +132,21 @@ fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
     shape: &str,
-) -> Result<T, Response> {
+) -> Result<T, auth::Refusal> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if !is_json {
-        return Err(refused(
+        return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &AppError::validation("body", format!("{shape} as application/json")),
+            AppError::validation("body", format!("{shape} as application/json")),
         ));
     }
     serde_json::from_slice(body).map_err(|_| {
-        refused(
+        (
             StatusCode::BAD_REQUEST,
-            &AppError::validation("body", format!("{shape} as JSON strings")),
+            AppError::validation("body", format!("{shape} as JSON strings")),
         )
     })
 }
@@ -216,7 +216,7 @@ pub async fn change_password(
         "send {\"currentPassword\", \"newPassword\"}",
     ) {
         Ok(v) => v,
-        Err(res) => return res,
+        Err((status, e)) => return refused(status, &e),
     };
     let viewer = match auth::authenticate(&s, &token).await {
         Ok(crate::auth::Viewer::User(u)) => u,

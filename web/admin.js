@@ -144,7 +144,7 @@ export async function adminPage(main, viewer) {
       h('td', {}, u.roles.map((r) => t(`role.${r}`)).join(', ')),
       h('td', {}, u.rapporteurOf.map((q) => q.code).join(', ')),
       h('td', {}, u.active ? t('admin.active') : h('strong', {}, t('admin.inactive'))),
-      h('td', { class: 'actions' }, toggle, edit));
+      h('td', { class: 'actions' }, u.id === viewer.id ? null : toggle, edit));
   }
 
   function drawUsers() {
@@ -208,7 +208,7 @@ export async function adminPage(main, viewer) {
             t('admin.questionCreated', { code: code.value.trim() })))));
   }
 
-  fill(main, h('h1', {}, t('admin.title')), h('p', { class: 'help' }, t('admin.help')), orgCard, userCard, questionCard);
+  fill(main, h('h1', {}, t('admin.title')), h('p', { class: 'help' }, t('admin.help')), userCard, questionCard, orgCard);
   await reload();
   return { dispose() {} };
 }

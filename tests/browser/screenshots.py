@@ -64,6 +64,10 @@ def main(base):
         rap.locator("tbody tr[data-number]").first.locator("select.kind").select_option("ACCEPTED_IN_PRINCIPLE")
         rap.locator("tbody tr[data-number]").first.locator("textarea.rationale").fill("The glossary will settle the term.")
         shot(rap, "consolidation")
+        sec = page(user=SECRETARIAT, viewport={"width": 1280, "height": 900})
+        sec.goto("/admin")
+        expect(sec.locator("#users-h")).to_be_visible()
+        shot(sec, "people")
         b.close()
 
 

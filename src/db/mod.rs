@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod sql;
 pub mod throttle;
 pub mod types;
+pub mod versions;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -280,7 +281,13 @@ impl Tx {
                         "SQLite transaction committed twice"
                     )));
                 };
+                statements.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
+                    let bumped = sqlx::query(BUMP_VERSION).bind(0_i32).execute(&mut *c).await;
+                    if let Err(e) = bumped {
+                        roll_back(c).await;
+                        return Err(AppError::from(e));
+                    }
                     match sqlx::query("COMMIT").execute(&mut *c).await {
                         Ok(_) => {
                             if !events.is_empty() {
@@ -306,6 +313,11 @@ impl Tx {
                         .execute(&mut *t)
                         .await?;
                 }
+                statements.fetch_add(1, Ordering::Relaxed);
+                sqlx::query(BUMP_VERSION)
+                    .bind(rand::random::<u8>() as i32 % VERSION_STRIPES)
+                    .execute(&mut *t)
+                    .await?;
                 t.commit().await?;
                 Ok(())
             }),
@@ -313,6 +325,13 @@ impl Tx {
         done.await.map_err(AppError::internal)?
     }
 }
+
+/// Every write transaction's last statement: the data version moves exactly
+/// when its change becomes visible (see `migrations/*/0010_data_version.sql`).
+/// SQLite has one writer, so one stripe; PostgreSQL writers pick one of
+/// [`VERSION_STRIPES`] at random so that they do not queue on one row.
+const BUMP_VERSION: &str = "UPDATE data_versions SET version = version + 1 WHERE stripe = $1";
+const VERSION_STRIPES: i32 = 16;
 
 /// Run the same `sqlx` body against whichever connection a `&mut Conn` holds.
 ///

@@ -15,6 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
+use super::conditional;
 use super::media::{self, Media};
 use super::{client_ip, HttpState};
 use crate::graphql::request::{self, Refused};
@@ -175,6 +176,23 @@ async fn execute(
             return res;
         }
     };
+    // A query over GET is conditional: its tag is computed from what the
+    // data looked like before it runs (a write meanwhile changes the next tag).
+    let etag = if is_get && matches!(viewer, crate::auth::Viewer::User(_)) {
+        match crate::service::freshness::current(&s.app).await {
+            Ok(fresh) => conditional::etag(
+                &viewer,
+                media,
+                &params.query,
+                params.operation_name.as_deref(),
+                params.variables.as_ref(),
+                fresh,
+            ),
+            Err(_) => None, // the query itself will say what is wrong
+        }
+    } else {
+        None
+    };
     let client_addr = Some(client_ip(peer, &headers, s.app.trust_forwarded_for));
     let prepared = match request::prepare(
         &s.app,
@@ -224,9 +242,21 @@ async fn execute(
         }
         _ => {}
     }
+    if let Some(tag) = etag.as_deref() {
+        if conditional::none_match_holds(&headers, tag) {
+            let mut res = StatusCode::NOT_MODIFIED.into_response();
+            conditional::tag(res.headers_mut(), tag);
+            return res;
+        }
+    }
     let mut response = s.schema.execute(prepared.request).await;
     prepared.shape.finish(&mut response);
-    graphql_response(media, response)
+    let clean = response.errors.is_empty();
+    let mut res = graphql_response(media, response);
+    if let (Some(tag), true) = (etag.as_deref(), clean) {
+        conditional::tag(res.headers_mut(), tag);
+    }
+    res
 }
 
 /// A response with no data and only path-less errors failed before execution

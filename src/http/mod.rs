@@ -1,6 +1,7 @@
 //! HTTP: the router, GraphQL over HTTP, health checks, and the limits on every request.
 
 pub mod auth;
+pub mod conditional;
 pub mod files;
 pub mod graphql;
 pub mod media;

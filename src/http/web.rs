@@ -186,10 +186,7 @@ pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
         );
     };
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let fresh = super::conditional::none_match_holds(&headers, &etag);
     let mut res = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

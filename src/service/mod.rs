@@ -7,6 +7,7 @@ pub mod carry;
 pub mod comments;
 pub mod consolidation;
 pub mod cycles;
+pub mod freshness;
 pub mod idempotency;
 pub mod import;
 pub mod modules;

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod cli;
+mod conditional;
 mod connections;
 mod consolidation;
 mod faults;

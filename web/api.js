@@ -70,16 +70,28 @@ function errorOf(res, body) {
   return new ApiError(message, code || `HTTP_${res.status}`, res.status, field);
 }
 
+/** Queries go out as GET, so the browser keeps the answer and asks again
+ * with its ETag: an unchanged answer comes back as "304 Not Modified" with
+ * no body (the server's tag is per user and changes with any write).
+ * Mutations, and queries too long for a URL, are POSTs with the CSRF token. */
+function request(query, variables) {
+  if (!/^\s*mutation\b/.test(query)) {
+    const url = `/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`;
+    if (url.length <= 6000) return [url, { credentials: 'same-origin', cache: 'no-cache' }];
+  }
+  return ['/graphql', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf || '' },
+    body: JSON.stringify({ query, variables }),
+  }];
+}
+
 /** Run a query or mutation; throws ApiError on any error. */
 export async function gql(query, variables = {}) {
   let res;
   try {
-    res = await fetch('/graphql', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf || '' },
-      body: JSON.stringify({ query, variables }),
-    });
+    res = await fetch(...request(query, variables));
   } catch (e) {
     throw new ApiError(e.message, 'NETWORK', 0);
   }

@@ -154,10 +154,9 @@ fn json_body<T: serde::de::DeserializeOwned>(
 /// The answer that starts (or renews) a browser session: the cookie with the
 /// token, and the CSRF token the page sends back.
 fn signed_in(s: &HttpState, headers: &HeaderMap, signed: session::Session) -> Response {
-    // Tokens expire by the system clock.
-    let max_age = (signed.expires_at - chrono::Utc::now())
-        .num_seconds()
-        .max(0);
+    // Tokens expire by the system clock, in whole seconds (hence rounded up).
+    let left = (signed.expires_at - chrono::Utc::now()).num_milliseconds();
+    let max_age = (left.max(0) + 999) / 1000;
     let mut res = json_answer(
         StatusCode::OK,
         json!({

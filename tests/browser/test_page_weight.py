@@ -37,7 +37,8 @@ def test_revision_page_weight_and_timing(server, contexts, demo, capsys):
         t["body"] += sizes["responseBodySize"]
         if k == "graphql":
             timing = r.timing
-            query = (json.loads(r.post_data or "{}").get("query") or "").strip()
+            query = (json.loads(r.post_data or "{}").get("query")
+                     or urllib.parse.parse_qs(urllib.parse.urlsplit(r.url).query).get("query", [""])[0]).strip()
             op = query.split("(")[0].split("{")[0].strip() or "{ " + query.strip("{ ").split()[0] + " }"
             graphql.append({
                 "operation": op or "(anonymous)",
@@ -61,3 +62,26 @@ def test_revision_page_weight_and_timing(server, contexts, demo, capsys):
                   f"{g['bytes']} bytes {g['encoding']}" + (f"  Server-Timing: {g['server_timing']}" if g["server_timing"] else ""))
     # a budget the page keeps today, with room: the shell stays small
     assert shell < 400_000, totals
+
+
+def test_a_reload_revalidates_the_answers(server, contexts, demo, capsys):
+    """Read again, an unchanged page gets its answers back as 304 Not Modified:
+    the browser kept them and asked with their ETags."""
+    gov, _ = demo
+    page = contexts.page(KENYA)
+    page.goto(rev_path(gov["id"], 2))
+    wait_ready(page)
+    page.wait_for_timeout(300)
+    seen = []
+    page.on("response", lambda r: seen.append(r) if urllib.parse.urlsplit(r.url).path == "/graphql" else None)
+    page.reload()
+    wait_ready(page)
+    page.wait_for_timeout(300)
+    # The page sees the kept answer (200); what went over the wire was the
+    # ETag out and an empty 304 back.
+    sent = [(r.request.all_headers().get("if-none-match"), r.all_headers().get("etag"), r.request.sizes()["responseBodySize"])
+            for r in seen]
+    with capsys.disabled():
+        print(f"\n[{server.backend}] revision page reloaded: {len(sent)} GraphQL requests, "
+              f"response bodies {[b for _, _, b in sent]} bytes")
+    assert sent and all(inm and inm == tag and body == 0 for inm, tag, body in sent), sent

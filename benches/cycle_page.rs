@@ -6,6 +6,11 @@
 //! `TEST_POSTGRES_URL`), PostgreSQL too. Prints wrk's figures, the responses
 //! that carried GraphQL errors (must be 0), the server's resident memory, and
 //! checks that the submitted comments are numbered 1..N without gaps.
+//!
+//! The page read again: the same query as a `GET` with the `ETag` of its
+//! first answer in `If-None-Match` (what a browser sends on a reload), side by
+//! side with nginx (Debian package `nginx-light` or `nginx`) serving the
+//! page's bytes from a file: the ceiling of any HTTP server on this machine.
 
 mod common;
 
@@ -192,13 +197,147 @@ function init(args) end
 }
 
 fn wrk(script: &Path, port: u16, seconds: u32) -> String {
+    wrk_url(script, &format!("http://127.0.0.1:{port}/graphql"), seconds)
+}
+
+fn wrk_url(script: &Path, url: &str, seconds: u32) -> String {
     let out = Command::new("wrk")
         .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency", "-s"])
         .arg(script)
-        .arg(format!("http://127.0.0.1:{port}/graphql"))
+        .arg(url)
         .output()
         .expect("wrk is installed (apt-get install wrk)");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A wrk script that GETs with these headers and counts the answers whose
+/// status is not `expect`.
+fn wrk_get_script(
+    dir: &Path,
+    name: &str,
+    headers: &[(&str, &str)],
+    expect: u16,
+) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.lua"));
+    let set: String = headers
+        .iter()
+        .map(|(k, v)| format!("wrk.headers[\"{k}\"] = [==[{v}]==]\n"))
+        .collect();
+    let lua = format!(
+        r#"wrk.method = "GET"
+{set}bad = 0
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body)
+  if status ~= {expect} then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + (t:get("bad") or 0) end
+  io.write(string.format("p50 %.1f ms, p99 %.1f ms, responses other than {expect}: %d\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, total))
+end
+"#
+    );
+    std::fs::write(&path, lua).expect("write script");
+    path
+}
+
+/// wrk's requests per second.
+fn rate(out: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The cycle page read again (a GET answered 304), then nginx serving the
+/// same bytes: requests per second of both, and the ratio.
+async fn read_again(label: &str, port: u16, seeded: &Seeded, dir: &Path) {
+    let vars = serde_json::json!({ "c": seeded.cycle_gid, "r": seeded.revision_gid }).to_string();
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("query", common::CYCLE_PAGE)
+        .append_pair("variables", &vars)
+        .finish();
+    let url = format!("http://127.0.0.1:{port}/graphql?{query}");
+    let token = format!("Bearer {}", seeded.tokens[1]);
+    let first = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", &token)
+        .send()
+        .await
+        .expect("GET the page");
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("the page's answer has an ETag")
+        .to_owned();
+    let body = first.bytes().await.expect("body");
+    let script = wrk_get_script(
+        dir,
+        "again",
+        &[("Authorization", &token), ("If-None-Match", &etag)],
+        304,
+    );
+    let ours = wrk_url(&script, &url, 10);
+    println!(
+        "{label}: cycle page read again (GET, If-None-Match, 304): {}",
+        summary(&ours)
+    );
+    // nginx, the ceiling: the same bytes from a file.
+    let root = dir.join("static");
+    std::fs::create_dir_all(&root).expect("dir");
+    std::fs::write(root.join("page.json"), &body).expect("page");
+    let nginx_port = port + 100;
+    let conf = dir.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off; worker_processes 2; pid {d}/nginx.pid; error_log {d}/nginx.log;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{ access_log off; server {{ listen 127.0.0.1:{nginx_port}; root {r}; \
+             location / {{ default_type application/json; }} }} }}\n",
+            d = dir.display(),
+            r = root.display()
+        ),
+    )
+    .expect("nginx.conf");
+    let Ok(mut nginx) = Command::new("nginx")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir)
+        .spawn()
+    else {
+        println!(
+            "{label}: nginx is not installed (apt-get install nginx-light): no ceiling measured"
+        );
+        return;
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", nginx_port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let plain = wrk_get_script(dir, "static", &[], 200);
+    let ceiling = wrk_url(
+        &plain,
+        &format!("http://127.0.0.1:{nginx_port}/page.json"),
+        10,
+    );
+    println!(
+        "{label}: nginx serving the page's {} bytes: {}",
+        body.len(),
+        summary(&ceiling)
+    );
+    println!(
+        "{label}: read again at {:.1}% of the static ceiling",
+        100.0 * rate(&ours) / rate(&ceiling).max(1.0)
+    );
+    let _ = nginx.kill();
+    let _ = nginx.wait();
 }
 
 fn summary(out: &str) -> String {
@@ -237,6 +376,7 @@ async fn run(label: &str, url: &str, port: u16) {
         idle / 1024,
         common::rss_kib(server.id()) / 1024
     );
+    read_again(label, port, &seeded, dir.path()).await;
     let submit_body =
         serde_json::json!({ "query": SUBMIT, "variables": { "c": seeded.cycle_gid } }).to_string();
     let submit = wrk_script(dir.path(), "submit", &submit_body, &seeded.tokens[2]);

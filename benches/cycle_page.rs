@@ -308,6 +308,8 @@ async fn read_again(label: &str, port: u16, seeded: &Seeded, dir: &Path) {
         .arg(&conf)
         .arg("-p")
         .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
     else {
         println!(
@@ -336,7 +338,10 @@ async fn read_again(label: &str, port: u16, seeded: &Seeded, dir: &Path) {
         "{label}: read again at {:.1}% of the static ceiling",
         100.0 * rate(&ours) / rate(&ceiling).max(1.0)
     );
-    let _ = nginx.kill();
+    // SIGQUIT: the master stops its workers too (SIGKILL would leave them).
+    let _ = Command::new("kill")
+        .args(["-QUIT", &nginx.id().to_string()])
+        .status();
     let _ = nginx.wait();
 }
 

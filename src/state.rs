@@ -32,6 +32,8 @@ pub struct Inner {
     pub diffs: crate::service::modules::DiffCache,
     /// Revisions rendered as HTML for the workspace (revisions never change).
     pub html: crate::service::rendering::HtmlCache,
+    /// Who recently seen tokens are, while nothing was written since.
+    pub auth_cache: crate::service::session::AuthCache,
 }
 
 impl AppState {

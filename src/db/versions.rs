@@ -26,3 +26,11 @@ pub async fn current(
     .fetch_one(c)
     .await
 }
+
+/// The data version alone.
+pub async fn data(c: &mut Conn<'_>) -> AppResult<i64> {
+    let (v,): (i64,) = Sql::new("SELECT CAST(SUM(version) AS BIGINT) FROM data_versions")
+        .fetch_one(c)
+        .await?;
+    Ok(v)
+}

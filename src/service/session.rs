@@ -30,16 +30,32 @@ const WRONG_CREDENTIALS: &str = "wrong e-mail address or password";
 /// users and tokens issued before the user's last password change or
 /// deactivation (a reactivated user signs in again).
 #[tracing::instrument(skip_all)]
+///
+/// What the database said of a token is kept while the data version stays the
+/// same ([`AuthCache`]): any write, on any instance (a deactivation, a
+/// password change, a sign-out, a new rapporteur), changes the version, so a
+/// kept answer is never older than the last write. The token's signature and
+/// times are checked every time.
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> {
     let subject = state.tokens.verify(token)?;
     let mut pooled = state.db.read().await?;
     let mut c = pooled.conn();
+    let version = crate::db::versions::data(&mut c).await?;
+    if let Some(user) = state.auth_cache.get(token, version) {
+        return Ok(user);
+    }
+    let user = check(&mut c, subject).await?;
+    state.auth_cache.put(token, version, &user);
+    Ok(user)
+}
+
+async fn check(c: &mut crate::db::Conn<'_>, subject: TokenSubject) -> AppResult<AuthUser> {
     let user = match &subject {
-        TokenSubject::Local { user_id, .. } => store::user_by_id(&mut c, *user_id).await?,
+        TokenSubject::Local { user_id, .. } => store::user_by_id(c, *user_id).await?,
         TokenSubject::ExternalEmail(email) => {
-            store::user_by_email_key(&mut c, &email.trim().to_lowercase()).await?
+            store::user_by_email_key(c, &email.trim().to_lowercase()).await?
         }
-        TokenSubject::ExternalSubject(sub) => store::user_by_external_subject(&mut c, sub).await?,
+        TokenSubject::ExternalSubject(sub) => store::user_by_external_subject(c, sub).await?,
     };
     let Some(user) = user else {
         return Err(AppError::Unauthenticated(
@@ -69,13 +85,32 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> 
                     .into(),
             ));
         }
-        if sessions::token_revoked(&mut c, &token_id).await? {
+        if sessions::token_revoked(c, &token_id).await? {
             return Err(AppError::Unauthenticated(
                 "invalid token: this session was signed out; sign in again".into(),
             ));
         }
     }
-    viewer_of(&mut c, user).await
+    viewer_of(c, user).await
+}
+
+/// Who each recently seen token is, with the data version it was read at.
+pub struct AuthCache(quick_cache::sync::Cache<String, (i64, AuthUser)>);
+
+impl AuthCache {
+    pub fn new(tokens: usize) -> Self {
+        Self(quick_cache::sync::Cache::new(tokens.max(1)))
+    }
+
+    fn get(&self, token: &str, version: i64) -> Option<AuthUser> {
+        self.0
+            .get(token)
+            .and_then(|(at, user)| (at == version).then_some(user))
+    }
+
+    fn put(&self, token: &str, version: i64, user: &AuthUser) {
+        self.0.insert(token.to_owned(), (version, user.clone()));
+    }
 }
 
 async fn viewer_of(c: &mut crate::db::Conn<'_>, user: store::UserRow) -> AppResult<AuthUser> {

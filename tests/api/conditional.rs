@@ -265,7 +265,36 @@ async fn a_write_on_another_instance_changes_the_answer(b: Backend) {
     c.s.stop().await;
 }
 
+/// Who a token is, kept between requests while nothing is written, is read
+/// again after a write through another instance: a user deactivated there is
+/// refused here on the next request.
+async fn a_deactivation_through_another_instance_is_seen_at_once(b: Backend) {
+    if !matches!(b, Backend::Postgres) {
+        return;
+    }
+    let Some(c) = Committee::start(b).await else {
+        return;
+    };
+    let me = "{ viewer { id } }";
+    let id = c.s.ok(Some(&c.kenya), me, json!({})).await["viewer"]["id"].clone();
+    // Warm: the same token twice with no write between.
+    c.s.ok(Some(&c.kenya), me, json!({})).await;
+    let other = TestServer::start_on(&c.s.db.url, Options::default()).await;
+    other
+        .ok(
+            Some(&c.admin),
+            "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { user { active } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let (status, body) = c.s.gql_raw(Some(&c.kenya), me, json!({})).await;
+    assert_eq!(status, 401, "{body}");
+    other.stop().await;
+    c.s.stop().await;
+}
+
 backend_tests!(
+    a_deactivation_through_another_instance_is_seen_at_once,
     an_unchanged_answer_is_not_modified_until_a_write,
     two_viewers_never_share_an_answer,
     a_deadline_passing_changes_the_answer,

@@ -49,7 +49,7 @@ pub async fn build_state(
         live: crate::live::Hub::new(),
         diffs: crate::service::modules::DiffCache::new(limits.diff_cache_bytes),
         html: crate::service::rendering::HtmlCache::new(limits.html_cache_bytes),
-        auth_cache: crate::service::session::AuthCache::new(10_000),
+        auth_cache: crate::service::session::AuthCache::new(4_096),
         limits,
     }))
 }

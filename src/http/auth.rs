@@ -169,7 +169,15 @@ pub fn check_csrf(s: &HttpState, headers: &HeaderMap, session_token: &str) -> Re
 /// Resolve a token to a viewer; a bad token is a 401, a database that does
 /// not answer a 503.
 pub async fn authenticate(s: &HttpState, token: &str) -> Result<Viewer, Refusal> {
-    match session::authenticate(&s.app, token).await {
+    authenticate_at(s, token, None).await
+}
+
+async fn authenticate_at(
+    s: &HttpState,
+    token: &str,
+    version: Option<i64>,
+) -> Result<Viewer, Refusal> {
+    match session::authenticate_at(&s.app, token, version).await {
         Ok(user) => Ok(Viewer::User(std::sync::Arc::new(user))),
         Err(e @ AppError::Unauthenticated(_)) => Err((StatusCode::UNAUTHORIZED, e)),
         Err(e @ (AppError::Unavailable(_) | AppError::Timeout(_))) => {
@@ -192,16 +200,32 @@ pub async fn viewer(
     headers: &HeaderMap,
     changes_state: bool,
 ) -> Result<Viewer, Refusal> {
+    viewer_at(s, headers, changes_state, None).await
+}
+
+/// [`viewer`], with the data version the caller has just read (see
+/// [`session::authenticate_at`]).
+pub async fn viewer_at(
+    s: &HttpState,
+    headers: &HeaderMap,
+    changes_state: bool,
+    version: Option<i64>,
+) -> Result<Viewer, Refusal> {
     match credential(headers)? {
         Credential::None => Ok(Viewer::Anonymous),
-        Credential::Bearer(token) => authenticate(s, &token).await,
+        Credential::Bearer(token) => authenticate_at(s, &token, version).await,
         Credential::Cookie(token) => {
             if changes_state {
                 check_csrf(s, headers, &token)?;
             }
-            authenticate(s, &token).await
+            authenticate_at(s, &token, version).await
         }
     }
+}
+
+/// Whether the request presents a token (a bearer token or the session cookie).
+pub fn has_credential(headers: &HeaderMap) -> bool {
+    !matches!(credential(headers), Ok(Credential::None))
 }
 
 #[cfg(test)]

@@ -159,7 +159,15 @@ async fn execute(
     peer: SocketAddr,
     is_get: bool,
 ) -> Response {
-    let viewer = match super::auth::viewer(&s, &headers, !is_get).await {
+    // A query over GET is conditional: its tag is computed from what the
+    // data looked like before it runs (a write meanwhile changes the next
+    // tag). The same read serves the token check.
+    let fresh = if is_get && super::auth::has_credential(&headers) {
+        crate::service::freshness::current(&s.app).await.ok()
+    } else {
+        None
+    };
+    let viewer = match super::auth::viewer_at(&s, &headers, !is_get, fresh.map(|f| f.data)).await {
         Ok(v) => v,
         Err((status, e)) => {
             let mut res = json_response(status, media, &error_body(e.code(), &e.to_string()));
@@ -176,23 +184,16 @@ async fn execute(
             return res;
         }
     };
-    // A query over GET is conditional: its tag is computed from what the
-    // data looked like before it runs (a write meanwhile changes the next tag).
-    let etag = if is_get && matches!(viewer, crate::auth::Viewer::User(_)) {
-        match crate::service::freshness::current(&s.app).await {
-            Ok(fresh) => conditional::etag(
-                &viewer,
-                media,
-                &params.query,
-                params.operation_name.as_deref(),
-                params.variables.as_ref(),
-                fresh,
-            ),
-            Err(_) => None, // the query itself will say what is wrong
-        }
-    } else {
-        None
-    };
+    let etag = fresh.and_then(|fresh| {
+        conditional::etag(
+            &viewer,
+            media,
+            &params.query,
+            params.operation_name.as_deref(),
+            params.variables.as_ref(),
+            fresh,
+        )
+    });
     let client_addr = Some(client_ip(peer, &headers, s.app.trust_forwarded_for));
     let prepared = match request::prepare(
         &s.app,

@@ -37,10 +37,22 @@ const WRONG_CREDENTIALS: &str = "wrong e-mail address or password";
 /// kept answer is never older than the last write. The token's signature and
 /// times are checked every time.
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> {
+    authenticate_at(state, token, None).await
+}
+
+/// [`authenticate`], when the caller has just read the data version itself.
+pub async fn authenticate_at(
+    state: &AppState,
+    token: &str,
+    version: Option<i64>,
+) -> AppResult<AuthUser> {
     let subject = state.tokens.verify(token)?;
     let mut pooled = state.db.read().await?;
     let mut c = pooled.conn();
-    let version = crate::db::versions::data(&mut c).await?;
+    let version = match version {
+        Some(v) => v,
+        None => crate::db::versions::data(&mut c).await?,
+    };
     if let Some(user) = state.auth_cache.get(token, version) {
         return Ok(user);
     }

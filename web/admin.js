@@ -4,7 +4,7 @@
 
 import { h, fill, announce } from './dom.js';
 import { t } from './i18n.js';
-import { gql } from './api.js';
+import { gql, gqlAll } from './api.js';
 import { form, field, isSecretariat } from './manage.js';
 
 const ROLES = ['MEMBER', 'RAPPORTEUR', 'SECRETARIAT'];
@@ -26,19 +26,6 @@ const REACTIVATE = `mutation($input: SetUserActiveInput!) { reactivateUser(input
 const CREATE_QUESTION = `mutation($input: CreateQuestionInput!) { createQuestion(input: $input) { question { id } } }`;
 const ASSIGN = `mutation($input: RapporteurInput!) { assignRapporteur(input: $input) { question { id } } }`;
 const UNASSIGN = `mutation($input: RapporteurInput!) { unassignRapporteur(input: $input) { question { id } } }`;
-
-/** Every page of a connection (at most 50 pages of 100). */
-async function all(query, key) {
-  const out = [];
-  let after = null;
-  for (let page = 0; page < 50; page += 1) {
-    const d = (await gql(query, { after }))[key];
-    out.push(...d.nodes);
-    if (!d.pageInfo.hasNextPage) break;
-    after = d.pageInfo.endCursor;
-  }
-  return out;
-}
 
 /** A password proposal the secretariat passes on; the user changes it on their account page. */
 function proposal() {
@@ -76,7 +63,7 @@ export async function adminPage(main, viewer) {
   let userFilter = '';
 
   async function reload() {
-    const [o, u, q] = await Promise.all([all(ORGS, 'organizations'), all(USERS, 'users'), gql(QUESTIONS)]);
+    const [o, u, q] = await Promise.all([gqlAll(ORGS, 'organizations'), gqlAll(USERS, 'users'), gql(QUESTIONS)]);
     orgs = o;
     users = u;
     drawOrgs();

@@ -106,6 +106,20 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+/** Every node of a root connection `key` (`query` takes `$after`), at most
+ * `pages` pages of what the query asks for. */
+export async function gqlAll(query, key, pages = 50) {
+  const out = [];
+  let after = null;
+  for (let page = 0; page < pages; page += 1) {
+    const d = (await gql(query, { after }))[key];
+    out.push(...d.nodes);
+    if (!d.pageInfo.hasNextPage) break;
+    after = d.pageInfo.endCursor;
+  }
+  return out;
+}
+
 /** Upload a file to one of the API's file endpoints (the comments template):
  * `{ ok, status, body }`, with the row and column errors in `body.errors`. */
 export async function upload(path, file, key) {

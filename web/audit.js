@@ -3,23 +3,14 @@
 
 import { h, fill } from './dom.js';
 import { t, dateTime } from './i18n.js';
-import { gql } from './api.js';
+import { gql, gqlAll } from './api.js';
 
 const QUESTIONS = `{ questions(first: 50) { nodes { id code title } } }`;
 const USERS = `query($after: String) { users(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id displayName organization { shortName } } } }`;
 
 /** The people the viewer may filter by: every user for the secretariat (who may list them). */
 async function people(viewer) {
-  if (!viewer.roles.includes('SECRETARIAT')) return [];
-  const out = [];
-  let after = null;
-  for (let page = 0; page < 50; page += 1) {
-    const { users } = await gql(USERS, { after });
-    out.push(...users.nodes);
-    if (!users.pageInfo.hasNextPage) break;
-    after = users.pageInfo.endCursor;
-  }
-  return out;
+  return viewer.roles.includes('SECRETARIAT') ? gqlAll(USERS, 'users') : [];
 }
 const EVENTS = `query($filter: AuditLogFilter, $after: String) {
   auditLog(filter: $filter, first: 50, after: $after) {

@@ -129,6 +129,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     if args.demo {
+        if !args.demo_force {
+            crate::demo::check_target(&state)
+                .await
+                .map_err(|why| anyhow::anyhow!(why))?;
+        }
         let sign_ins = crate::demo::load(&state).await?;
         crate::demo::print_sign_ins(&sign_ins);
     }

@@ -376,6 +376,15 @@ pub struct ServeArgs {
     /// Load the Question 17 demo data (idempotent) and print the demo sign-ins.
     #[arg(long, env = "KITREVIEW_DEMO", default_value_t = false)]
     pub demo: bool,
+    /// Load the demo even into a database that holds other accounts or
+    /// organizations (it adds a SECRETARIAT account whose password is public).
+    #[arg(
+        long,
+        env = "KITREVIEW_DEMO_FORCE",
+        default_value_t = false,
+        requires = "demo"
+    )]
+    pub demo_force: bool,
     /// Take the client address for sign-in throttling from `X-Forwarded-For`
     /// (only behind a proxy that sets it).
     #[arg(long, env = "KITREVIEW_TRUST_FORWARDED_FOR", default_value_t = false)]

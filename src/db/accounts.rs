@@ -578,3 +578,17 @@ pub async fn question_rapporteurs(
     sql.push(" ORDER BY assigned_at, user_id");
     sql.fetch_all(c).await
 }
+
+/// How many accounts and organizations are not among these (the demo's).
+pub async fn others_than(
+    c: &mut Conn<'_>,
+    email_keys: &[&str],
+    orgs: &[&str],
+) -> AppResult<(i64, i64)> {
+    let mut sql = Sql::new("SELECT (SELECT COUNT(*) FROM users WHERE email_key NOT IN ");
+    sql.bind_list(email_keys.iter().map(|e| Arg::from(*e)));
+    sql.push("), (SELECT COUNT(*) FROM organizations WHERE short_name NOT IN ");
+    sql.bind_list(orgs.iter().map(|o| Arg::from(*o)));
+    sql.push(")");
+    sql.fetch_one(c).await
+}

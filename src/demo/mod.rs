@@ -128,6 +128,33 @@ const USERS: &[DemoUser] = &[
     },
 ];
 
+/// Load the demo only into an empty database or one that holds the demo
+/// alone: it adds a SECRETARIAT account whose password is in the README.
+/// `Err` says what is there and how to go on.
+pub async fn check_target(state: &AppState) -> Result<(), String> {
+    let emails: Vec<String> = USERS.iter().map(|u| u.email.to_lowercase()).collect();
+    let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+    // The secretariat's organization comes with every database (migration 0001).
+    let orgs: Vec<&str> = ORGS
+        .iter()
+        .map(|o| o.short)
+        .chain([crate::service::accounts::SECRETARIAT_ORG])
+        .collect();
+    let counted = async {
+        let mut pooled = state.db.read().await?;
+        store::others_than(&mut pooled.conn(), &emails, &orgs).await
+    };
+    match counted.await {
+        Ok((0, 0)) => Ok(()),
+        Ok((users, orgs)) => Err(format!(
+            "--demo refused: this database already holds {users} account(s) and {orgs} organization(s) \
+             that are not the demo's, and the demo would add a SECRETARIAT account whose password is public; \
+             start without --demo, or add --demo-force to load it anyway"
+        )),
+        Err(e) => Err(format!("--demo: cannot read the database: {e}")),
+    }
+}
+
 /// Load the demo data; returns the sign-ins to print.
 pub async fn load(state: &AppState) -> AppResult<Vec<SignIn>> {
     let op = Actor::Operator;

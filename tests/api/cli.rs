@@ -218,3 +218,84 @@ async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
     let _ = again.wait();
     assert!(served, "served again after the first stopped");
 }
+
+/// `serve --demo` on this database: whether it loaded the demo (it printed
+/// the demo sign-ins), and what it wrote to standard error until then.
+fn demo_loads(url: &str, force: bool) -> (bool, String) {
+    use std::io::BufRead as _;
+    let mut c = kitreview();
+    c.args([
+        "serve",
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        url,
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    if force {
+        c.arg("--demo-force");
+    }
+    let mut child = c.spawn().expect("serve --demo");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = String::new();
+    let mut loaded = false;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("Demo data loaded") {
+            loaded = true;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    (loaded, seen)
+}
+
+/// `--demo` loads into an empty database and again into a demo database, but
+/// refuses one with accounts of its own (the demo adds a SECRETARIAT account
+/// whose password is public), unless `--demo-force`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_loads_only_where_there_is_nothing_else() {
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = format!("sqlite:{}", dir.path().join("demo.db").display());
+    assert!(demo_loads(&demo, false).0, "an empty database");
+    assert!(demo_loads(&demo, false).0, "a demo database, again");
+
+    let real = format!("sqlite:{}", dir.path().join("real.db").display());
+    let mut create = kitreview();
+    create.args([
+        "user",
+        "create",
+        "--email",
+        "boss@itu.example",
+        "--name",
+        "The Boss",
+        "--role",
+        "secretariat",
+        "--database-url",
+        &real,
+    ]);
+    let out = run_with_stdin(create, "a long bootstrap passphrase\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (loaded, err) = demo_loads(&real, false);
+    assert!(!loaded, "{err}");
+    assert!(
+        err.contains("--demo refused")
+            && err.contains("1 account(s)")
+            && err.contains("--demo-force"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Validation {") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(demo_loads(&real, true).0, "forced");
+}

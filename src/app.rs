@@ -36,8 +36,10 @@ pub async fn build_state(
     let tokens = TokenService::new(auth, &secret)?;
     let passwords = PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cors_origins = crate::http::cors::origins(&auth.cors_origins)?;
     let db = open_db(db_args).await?;
     Ok(AppState::new(Inner {
+        cors_origins,
         db,
         clock,
         tokens,

@@ -224,6 +224,12 @@ pub struct AuthArgs {
     /// Argon2id iterations.
     #[arg(long, env = "KITREVIEW_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
+    /// Web pages on other origins that may call the API from a browser (a Word
+    /// add-in, another front end), e.g. `https://addin.example.org`;
+    /// comma-separated, none by default. They sign in with a bearer token: the
+    /// session cookie never works from another site.
+    #[arg(long, env = "KITREVIEW_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 }
 
 /// What one request may cost.

@@ -34,6 +34,8 @@ pub struct Inner {
     pub html: crate::service::rendering::HtmlCache,
     /// Who recently seen tokens are, while nothing was written since.
     pub auth_cache: crate::service::session::AuthCache,
+    /// Origins whose pages may call the API from a browser (CORS).
+    pub cors_origins: Vec<axum::http::HeaderValue>,
 }
 
 impl AppState {

@@ -27,6 +27,7 @@ pub fn auth() -> AuthArgs {
         external_user_claim: ExternalUserClaim::Email,
         argon2_memory_kib: 1024,
         argon2_iterations: 1,
+        cors_origins: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod conditional;
+pub mod cors;
 pub mod files;
 pub mod graphql;
 pub mod media;
@@ -18,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use tower::util::option_layer;
 use tower_http::compression::{self, predicate::Predicate as _, CompressionLayer};
 use tower_http::trace::TraceLayer;
 
@@ -35,6 +37,7 @@ pub struct HttpState {
 /// The whole HTTP surface.
 pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router {
     let limits = app.limits.clone();
+    let cors_origins = app.cors_origins.clone();
     let state = HttpState {
         app,
         schema,
@@ -67,6 +70,7 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
             limits.request_timeout,
             time_limit,
         ))
+        .layer(option_layer(cors::layer(&cors_origins)))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)

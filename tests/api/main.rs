@@ -10,6 +10,7 @@ mod cli;
 mod conditional;
 mod connections;
 mod consolidation;
+mod cors;
 mod faults;
 mod files;
 mod graphiql;

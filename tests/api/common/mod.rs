@@ -187,6 +187,7 @@ pub fn auth_args() -> AuthArgs {
         // Cheap hashes: the tests sign in hundreds of times.
         argon2_memory_kib: 1024,
         argon2_iterations: 1,
+        cors_origins: Vec::new(),
     }
 }
 

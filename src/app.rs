@@ -1,6 +1,7 @@
 //! Building the application from configuration and serving it on a bound listener.
 
 use std::future::Future;
+use std::str::FromStr as _;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -13,15 +14,60 @@ use crate::config::{AuthArgs, DbArgs, LimitArgs, ServeArgs};
 use crate::db::Db;
 use crate::state::{AppState, Inner};
 
-/// Open (and migrate) the database.
+/// Open (and migrate) the database. A failure is one sentence that says
+/// where, why (the driver's own words for a refused connection), and which
+/// setting to change.
 pub async fn open_db(db: &DbArgs) -> anyhow::Result<Db> {
-    let pool = Db::connect(&db.options())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e:?}"))?;
-    pool.migrate()
-        .await
-        .map_err(|e| anyhow::anyhow!("migrations failed: {e:?}"))?;
+    let url = db.database_url.trim();
+    let shown = shown_url(url);
+    let pool = match Db::connect(&db.options()).await {
+        Ok(p) => p,
+        Err(crate::error::AppError::Validation { message, .. }) => {
+            anyhow::bail!("--database-url (KITREVIEW_DATABASE_URL) `{shown}`: {message}")
+        }
+        Err(e) => {
+            // A pool reports a refused connection as a time-out: one direct
+            // attempt gives the cause.
+            let cause = match sqlx::postgres::PgConnectOptions::from_str(url) {
+                Ok(pg) if !url.starts_with("sqlite:") => {
+                    use sqlx::ConnectOptions as _;
+                    match pg.connect().await {
+                        Err(direct) => direct.to_string(),
+                        Ok(_) => e.to_string(),
+                    }
+                }
+                _ => e.to_string(),
+            };
+            anyhow::bail!(
+                "cannot open the database at {shown}: {cause}; check that it is running and reachable, and --database-url (KITREVIEW_DATABASE_URL)"
+            )
+        }
+    };
+    if let Err(e) = pool.migrate().await {
+        let why = match &e {
+            crate::error::AppError::Internal(inner) => match inner.downcast_ref::<sqlx::migrate::MigrateError>() {
+                Some(sqlx::migrate::MigrateError::VersionMissing(n)) => format!(
+                    "it has migration {n}, which this kitreview does not know: a newer version used it. Run that version (or a newer one), or restore a backup taken before it"
+                ),
+                Some(m) => m.to_string(),
+                None => inner.to_string(),
+            },
+            other => other.to_string(),
+        };
+        anyhow::bail!("cannot prepare the database at {shown}: {why}");
+    }
     Ok(pool)
+}
+
+/// The database URL without its password, for messages.
+fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Everything a server or a command needs, from configuration.
@@ -32,6 +78,17 @@ pub async fn build_state(
     trust_forwarded_for: bool,
     clock: SharedClock,
 ) -> anyhow::Result<AppState> {
+    // The database URL is checked first: a wrong one is the first thing to fix.
+    let url = db_args.database_url.trim();
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres:")
+        || url.starts_with("postgresql:"))
+    {
+        anyhow::bail!(
+            "--database-url (KITREVIEW_DATABASE_URL) `{}` is not supported: use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE",
+            shown_url(url)
+        );
+    }
     let secret = secret::load_or_create(auth, db_args)?;
     let tokens = TokenService::new(auth, &secret)?;
     let passwords = PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)

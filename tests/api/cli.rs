@@ -299,3 +299,85 @@ async fn the_demo_loads_only_where_there_is_nothing_else() {
     );
     assert!(demo_loads(&real, true).0, "forced");
 }
+
+/// Start-up failures are one plain sentence each, with the setting to change:
+/// an unsupported URL (before any secret is asked for), a PostgreSQL that
+/// refuses connections (host, port and the refusal, the password hidden), a
+/// database that a newer kitreview migrated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_errors_say_what_to_do() {
+    let fails = |args: &[&str]| {
+        let out = kitreview()
+            .args(args)
+            .env("KITREVIEW_DB_ACQUIRE_TIMEOUT", "1s")
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !err.contains("\u{1b}["),
+            "no colour codes when not a terminal: {err}"
+        );
+        assert!(
+            !err.contains("Validation {") && !err.contains("Internal("),
+            "no debug formatting: {err}"
+        );
+        err
+    };
+    let err = fails(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        "mysql://root@localhost/kr",
+    ]);
+    assert!(
+        err.contains("is not supported") && err.contains("postgres://"),
+        "{err}"
+    );
+    assert!(
+        !err.to_lowercase().contains("secret"),
+        "the URL comes first: {err}"
+    );
+
+    let err = fails(&[
+        "migrate",
+        "--database-url",
+        "postgres://kr:hunter2-password@127.0.0.1:1/kr",
+    ]);
+    assert!(
+        err.contains("127.0.0.1:1") && err.to_lowercase().contains("refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--database-url") && !err.contains("hunter2"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("kr.db");
+    let url = format!("sqlite:{}", db.display());
+    let out = kitreview()
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .expect("migrate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&db);
+    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&opts)
+        .await
+        .expect("open");
+    sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (999, 'from the future', 1, x'00', 1)")
+        .execute(&mut c)
+        .await
+        .expect("a newer migration");
+    drop(c);
+    let err = fails(&["migrate", "--database-url", &url]);
+    assert!(
+        err.contains("migration 999") && err.contains("newer"),
+        "{err}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::secret;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{AuthArgs, DbArgs, LimitArgs, ServeArgs};
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::state::{AppState, Inner};
 
 /// Open (and migrate) the database. A failure is one sentence that says
@@ -19,25 +19,21 @@ use crate::state::{AppState, Inner};
 /// setting to change.
 pub async fn open_db(db: &DbArgs) -> anyhow::Result<Db> {
     let url = db.database_url.trim();
+    let backend = supported(url)?;
     let shown = shown_url(url);
     let pool = match Db::connect(&db.options()).await {
         Ok(p) => p,
-        Err(crate::error::AppError::Validation { message, .. }) => {
-            anyhow::bail!("--database-url (KITREVIEW_DATABASE_URL) `{shown}`: {message}")
-        }
         Err(e) => {
             // A pool reports a refused connection as a time-out: one direct
             // attempt gives the cause.
-            let cause = match sqlx::postgres::PgConnectOptions::from_str(url) {
-                Ok(pg) if !url.starts_with("sqlite:") => {
-                    use sqlx::ConnectOptions as _;
-                    match pg.connect().await {
-                        Err(direct) => direct.to_string(),
-                        Ok(_) => e.to_string(),
-                    }
-                }
-                _ => e.to_string(),
+            let direct = match backend {
+                Backend::Postgres => match sqlx::postgres::PgConnectOptions::from_str(url) {
+                    Ok(pg) => sqlx::ConnectOptions::connect(&pg).await.err(),
+                    Err(bad) => Some(bad),
+                },
+                Backend::Sqlite => None,
             };
+            let cause = direct.map_or_else(|| e.to_string(), |d| d.to_string());
             anyhow::bail!(
                 "cannot open the database at {shown}: {cause}; check that it is running and reachable, and --database-url (KITREVIEW_DATABASE_URL)"
             )
@@ -57,6 +53,20 @@ pub async fn open_db(db: &DbArgs) -> anyhow::Result<Db> {
         anyhow::bail!("cannot prepare the database at {shown}: {why}");
     }
     Ok(pool)
+}
+
+/// The backend the database URL names, or the sentence that says it is not supported.
+fn supported(url: &str) -> anyhow::Result<Backend> {
+    Backend::of_url(url).map_err(|e| {
+        let why = match e {
+            crate::error::AppError::Validation { message, .. } => message,
+            other => other.to_string(),
+        };
+        anyhow::anyhow!(
+            "--database-url (KITREVIEW_DATABASE_URL) `{}` {why}",
+            shown_url(url)
+        )
+    })
 }
 
 /// The database URL without its password, for messages.
@@ -79,16 +89,7 @@ pub async fn build_state(
     clock: SharedClock,
 ) -> anyhow::Result<AppState> {
     // The database URL is checked first: a wrong one is the first thing to fix.
-    let url = db_args.database_url.trim();
-    if !(url.starts_with("sqlite:")
-        || url.starts_with("postgres:")
-        || url.starts_with("postgresql:"))
-    {
-        anyhow::bail!(
-            "--database-url (KITREVIEW_DATABASE_URL) `{}` is not supported: use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE",
-            shown_url(url)
-        );
-    }
+    supported(&db_args.database_url)?;
     let secret = secret::load_or_create(auth, db_args)?;
     let tokens = TokenService::new(auth, &secret)?;
     let passwords = PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)

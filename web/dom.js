@@ -52,3 +52,8 @@ export function announce(text, kind = 'info') {
     announce.timer = setTimeout(() => { el.textContent = ''; el.className = 'status'; }, 8000);
   }
 }
+
+/** Go to another page of the workspace without reloading it (app.js routes). */
+export function go(path) {
+  window.dispatchEvent(new CustomEvent('kitreview:navigate', { detail: path }));
+}

@@ -2,7 +2,7 @@
 // deadline and a countdown), the organization's counts, drafts, notifications;
 // for the rapporteurs and the secretariat, new kits and modules.
 
-import { h, fill, announce } from './dom.js';
+import { h, fill, announce, go } from './dom.js';
 import { t, dateTime, relative, number } from './i18n.js';
 import { gql } from './api.js';
 import { form, field } from './manage.js';
@@ -36,10 +36,6 @@ const QUERY = `query Home($org: ID!) {
 
 const CREATE_KIT = `mutation($input: CreateKitInput!) { createKit(input: $input) { kit { id } } }`;
 const CREATE_MODULE = `mutation($input: CreateModuleInput!) { createModule(input: $input) { module { id } } }`;
-
-function go(path) {
-  window.dispatchEvent(new CustomEvent('kitreview:navigate', { detail: path }));
-}
 
 function newKit(q, reload) {
   const title = h('input', { type: 'text', required: true, maxlength: 300 });

@@ -2,7 +2,7 @@
 // addresses, published with the check that nobody published first; then the
 // comments carried to it, each with where it now points.
 
-import { h, fill, randomKey, announce } from './dom.js';
+import { h, fill, randomKey, announce, go } from './dom.js';
 import { t, number } from './i18n.js';
 import { gql } from './api.js';
 import { revisionPath } from './home.js';
@@ -92,7 +92,7 @@ export async function publishPage(main, viewer, moduleId) {
         announce(t('publish.published', { number: n }));
         // A first revision has nothing carried to it: straight to its page.
         const next = base ? `${revisionPath(moduleId, n)}/carried` : revisionPath(moduleId, n);
-        window.dispatchEvent(new CustomEvent('kitreview:navigate', { detail: next }));
+        go(next);
       } catch (err) {
         error.textContent = err.code === 'CONFLICT' ? t('publish.conflict', { message: err.message })
           : t('error.generic', { message: err.message });

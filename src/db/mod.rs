@@ -356,11 +356,28 @@ macro_rules! run {
     }};
 }
 
+impl Backend {
+    /// The backend a database URL names; VALIDATION for any other URL.
+    pub fn of_url(url: &str) -> AppResult<Self> {
+        let url = url.trim();
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(AppError::validation(
+                "database-url",
+                "is not supported: use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE",
+            ))
+        }
+    }
+}
+
 impl Db {
     /// Open the database the URL names, creating an SQLite file if missing.
     pub async fn connect(opts: &DbOptions) -> AppResult<Self> {
         let url = opts.url.trim();
-        if url.starts_with("sqlite:") {
+        if Backend::of_url(url)? == Backend::Sqlite {
             let base = SqliteConnectOptions::from_str(url)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("bad SQLite URL: {e}")))?
                 .create_if_missing(true)
@@ -404,7 +421,7 @@ impl Db {
                 Pools::Sqlite { read, write },
                 Background::Sqlite(background),
             ))
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        } else {
             let pg = PgConnectOptions::from_str(url)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("bad PostgreSQL URL: {e}")))?;
             let pool = PgPoolOptions::new()
@@ -420,11 +437,6 @@ impl Db {
             Ok(Db::new(
                 Pools::Postgres(pool),
                 Background::Postgres(background),
-            ))
-        } else {
-            Err(AppError::validation(
-                "database-url",
-                "the database URL must start with sqlite: or postgres:",
             ))
         }
     }

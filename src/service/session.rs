@@ -29,7 +29,6 @@ const WRONG_CREDENTIALS: &str = "wrong e-mail address or password";
 /// Resolve a bearer token to an active user, refusing tokens of deactivated
 /// users and tokens issued before the user's last password change or
 /// deactivation (a reactivated user signs in again).
-#[tracing::instrument(skip_all)]
 ///
 /// What the database said of a token is kept while the data version stays the
 /// same ([`AuthCache`]): any write, on any instance (a deactivation, a
@@ -41,6 +40,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> 
 }
 
 /// [`authenticate`], when the caller has just read the data version itself.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate_at(
     state: &AppState,
     token: &str,

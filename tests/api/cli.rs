@@ -33,6 +33,24 @@ fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {
     child.wait_with_output().expect("wait")
 }
 
+/// `user create` of a secretariat account, its password on standard input.
+fn create_boss(url: &str) -> std::process::Output {
+    let mut create = kitreview();
+    create.args([
+        "user",
+        "create",
+        "--email",
+        "boss@itu.example",
+        "--name",
+        "The Boss",
+        "--role",
+        "secretariat",
+        "--database-url",
+        url,
+    ]);
+    run_with_stdin(create, "a long bootstrap passphrase\n")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstraps_a_secretariat_and_mints_tokens() {
     let dir = tempfile::tempdir().expect("dir");
@@ -50,20 +68,7 @@ async fn bootstraps_a_secretariat_and_mints_tokens() {
     );
     assert!(db.exists(), "the SQLite file is created on first start");
 
-    let mut create = kitreview();
-    create.args([
-        "user",
-        "create",
-        "--email",
-        "boss@itu.example",
-        "--name",
-        "The Boss",
-        "--role",
-        "secretariat",
-        "--database-url",
-        &url,
-    ]);
-    let out = run_with_stdin(create, "a long bootstrap passphrase\n");
+    let out = create_boss(&url);
     assert!(
         out.status.success(),
         "{}",
@@ -266,20 +271,7 @@ async fn the_demo_loads_only_where_there_is_nothing_else() {
     assert!(demo_loads(&demo, false).0, "a demo database, again");
 
     let real = format!("sqlite:{}", dir.path().join("real.db").display());
-    let mut create = kitreview();
-    create.args([
-        "user",
-        "create",
-        "--email",
-        "boss@itu.example",
-        "--name",
-        "The Boss",
-        "--role",
-        "secretariat",
-        "--database-url",
-        &real,
-    ]);
-    let out = run_with_stdin(create, "a long bootstrap passphrase\n");
+    let out = create_boss(&real);
     assert!(
         out.status.success(),
         "{}",

@@ -1,12 +1,17 @@
-//! The commands other than `serve`: migrate, user create, token, schema.
+//! The commands other than `serve`: migrate, user create and set-password,
+//! token, schema.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 use crate::clock::SystemClock;
-use crate::config::{Cli, Command, LimitArgs, TokenArgs, UserCommand, UserCreateArgs};
+use crate::config::{
+    AuthArgs, Cli, Command, DbArgs, LimitArgs, TokenArgs, UserCommand, UserCreateArgs,
+    UserSetPasswordArgs,
+};
 use crate::db::accounts as store;
-use crate::service::{accounts as service, Actor};
+use crate::service::{accounts as service, passwords, Actor};
+use crate::state::AppState;
 
 /// Run one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -21,6 +26,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Create(args),
         } => create_user(args).await,
+        Command::User {
+            command: UserCommand::SetPassword(args),
+        } => set_password(args).await,
         Command::Token(args) => token(args).await,
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
@@ -40,15 +48,13 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// The state a command works with: the database and the secret, no server.
+async fn command_state(db: &DbArgs, auth: &AuthArgs) -> anyhow::Result<AppState> {
+    crate::app::build_state(db, auth, LimitArgs::default(), false, Arc::new(SystemClock)).await
+}
+
 async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
-    let state = crate::app::build_state(
-        &args.db,
-        &args.auth,
-        LimitArgs::default(),
-        false,
-        Arc::new(SystemClock),
-    )
-    .await?;
+    let state = command_state(&args.db, &args.auth).await?;
     let organization_id = match &args.organization {
         Some(short) => {
             let mut pooled = state.db.read().await?;
@@ -79,15 +85,29 @@ async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn set_password(args: UserSetPasswordArgs) -> anyhow::Result<()> {
+    let state = command_state(&args.db, &args.auth).await?;
+    let password = read_password()?;
+    let user = passwords::set_password(&state, &args.email, &password, args.temporary)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.db.close().await;
+    if args.temporary {
+        eprintln!(
+            "{} has a temporary password: it signs in only to choose a new one, for 7 days",
+            user.email
+        );
+    } else {
+        eprintln!(
+            "password of {} set; their earlier sessions have ended",
+            user.email
+        );
+    }
+    Ok(())
+}
+
 async fn token(args: TokenArgs) -> anyhow::Result<()> {
-    let state = crate::app::build_state(
-        &args.db,
-        &args.auth,
-        LimitArgs::default(),
-        false,
-        Arc::new(SystemClock),
-    )
-    .await?;
+    let state = command_state(&args.db, &args.auth).await?;
     let mut pooled = state.db.read().await?;
     let user = store::user_by_email_key(&mut pooled.conn(), &args.email.trim().to_lowercase())
         .await?

@@ -40,6 +40,9 @@ pub enum Command {
 pub enum UserCommand {
     /// Create a user; the password is read from standard input.
     Create(UserCreateArgs),
+    /// Set a user's password, read from standard input; their earlier tokens
+    /// stop working and a sign-in lock is lifted.
+    SetPassword(UserSetPasswordArgs),
 }
 
 /// A secret value: parsed from config, never printed.
@@ -417,6 +420,20 @@ pub struct UserCreateArgs {
     /// Short name of the user's organization; a SECRETARIAT user defaults to ITU.
     #[arg(long)]
     pub organization: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserSetPasswordArgs {
+    /// The user's e-mail address.
+    #[arg(long)]
+    pub email: String,
+    /// A temporary password: it signs in (for 7 days) only to choose a new one.
+    #[arg(long)]
+    pub temporary: bool,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]

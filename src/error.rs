@@ -12,6 +12,10 @@ pub enum AppError {
     /// No valid credentials were presented.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The password was right but is a temporary one: the sign-in must
+    /// choose a new password.
+    #[error("{0}")]
+    PasswordChangeRequired(String),
     /// The viewer is known but may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -79,6 +83,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::PasswordChangeRequired(_) => "PASSWORD_CHANGE_REQUIRED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Validation { .. } => "VALIDATION",

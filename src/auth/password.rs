@@ -76,8 +76,36 @@ impl PasswordHasher {
     }
 }
 
+/// A new temporary password, for the secretariat to pass on: 20 letters and
+/// digits from the operating system's random source (about 100 bits), in
+/// groups of five, without the look-alikes 0/O, 1/l/I.
+pub fn temporary_password() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..4)
+        .map(|_| {
+            (0..5)
+                .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn temporary_passwords_differ_and_meet_the_policy() {
+        let a = super::temporary_password();
+        let b = super::temporary_password();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 23);
+        assert!(crate::domain::accounts::NewPassword::parse(&a).is_ok());
+        assert!(a.chars().all(|c| c == '-' || c.is_ascii_alphanumeric()));
+        assert!(!a.contains(['0', 'o', '1', 'l']));
+    }
+
     use super::*;
 
     #[tokio::test]

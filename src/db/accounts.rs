@@ -40,6 +40,9 @@ pub struct UserRow {
     /// Bumped by each deactivation; tokens carry it, so older tokens stop working.
     pub token_epoch: i64,
     pub external_subject: Option<String>,
+    /// Until when the secretariat's temporary password works (only to choose
+    /// a new one); `None` when the password is the user's own.
+    pub password_temporary_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -47,17 +50,10 @@ pub struct UserRow {
 macro_rules! user_cols {
     () => {
         "id, email, display_name, organization_id, roles, active, password_version, \
-         token_epoch, external_subject, created_at, updated_at"
+         token_epoch, external_subject, password_temporary_until, created_at, updated_at"
     };
 }
-
-/// What sign-in needs: the user and the password hash.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Credentials {
-    #[sqlx(flatten)]
-    pub user: UserRow,
-    pub password_hash: Option<String>,
-}
+pub(crate) use user_cols;
 
 /// A question as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -316,25 +312,6 @@ pub async fn update_user(
     sql.fetch_optional(c).await
 }
 
-/// Store a new password hash; every token issued before stops working.
-pub async fn set_password(
-    c: &mut Conn<'_>,
-    id: i64,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> AppResult<Option<UserRow>> {
-    Sql::new(concat!(
-        "UPDATE users SET password_hash = $1, password_version = password_version + 1, \
-         updated_at = $2 WHERE id = $3 RETURNING ",
-        user_cols!()
-    ))
-    .arg(hash)
-    .arg(now)
-    .arg(id)
-    .fetch_optional(c)
-    .await
-}
-
 pub async fn user_by_id(c: &mut Conn<'_>, id: i64) -> AppResult<Option<UserRow>> {
     Sql::new(concat!(
         "SELECT ",
@@ -370,31 +347,6 @@ pub async fn user_by_external_subject(c: &mut Conn<'_>, sub: &str) -> AppResult<
         " FROM users WHERE external_subject = $1"
     ))
     .arg(sub)
-    .fetch_optional(c)
-    .await
-}
-
-pub async fn credentials_by_email_key(
-    c: &mut Conn<'_>,
-    email_key: &str,
-) -> AppResult<Option<Credentials>> {
-    Sql::new(concat!(
-        "SELECT ",
-        user_cols!(),
-        ", password_hash FROM users WHERE email_key = $1"
-    ))
-    .arg(email_key)
-    .fetch_optional(c)
-    .await
-}
-
-pub async fn credentials_by_id(c: &mut Conn<'_>, id: i64) -> AppResult<Option<Credentials>> {
-    Sql::new(concat!(
-        "SELECT ",
-        user_cols!(),
-        ", password_hash FROM users WHERE id = $1"
-    ))
-    .arg(id)
     .fetch_optional(c)
     .await
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod comments;
 pub mod consolidation;
+pub mod credentials;
 pub mod cycles;
 pub mod idempotency;
 pub mod lock;

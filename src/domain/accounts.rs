@@ -54,6 +54,15 @@ impl Email {
     }
 }
 
+/// The uniqueness key of an e-mail address as typed: the parsed address's
+/// key, or (for one that does not parse, and so matches no account) the
+/// trimmed lower-case text.
+pub fn email_key(raw: &str) -> String {
+    Email::parse(raw)
+        .map(|e| e.key())
+        .unwrap_or_else(|_| raw.trim().to_lowercase())
+}
+
 /// A person's display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);

@@ -32,6 +32,19 @@ impl ThrottlePolicy {
     };
 }
 
+/// Account keys are this prefix and the account's e-mail key.
+pub const ACCOUNT_KEY_PREFIX: &str = "account:";
+
+/// The throttle key of an account.
+pub fn account_key(email_key: &str) -> String {
+    format!("{ACCOUNT_KEY_PREFIX}{email_key}")
+}
+
+/// The throttle key of a client address.
+pub fn address_key(addr: std::net::IpAddr) -> String {
+    format!("address:{addr}")
+}
+
 /// What is remembered about one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleState {

@@ -20,6 +20,26 @@ use crate::state::AppState;
 
 type LoadResult<V> = Result<HashMap<i64, V>, Arc<AppError>>;
 
+/// Until when failed sign-ins locked each user's account (locks that are
+/// over included: the reader compares with its clock).
+pub struct SignInLockOf(Db);
+
+impl Loader<i64> for SignInLockOf {
+    type Value = chrono::DateTime<chrono::Utc>;
+    type Error = Arc<AppError>;
+    async fn load(&self, keys: &[i64]) -> LoadResult<chrono::DateTime<chrono::Utc>> {
+        let mut pooled = self.0.read().await.map_err(Arc::new)?;
+        let locks = crate::db::credentials::sign_in_locks(
+            &mut pooled.conn(),
+            keys,
+            crate::domain::throttle::ACCOUNT_KEY_PREFIX,
+        )
+        .await
+        .map_err(Arc::new)?;
+        Ok(locks.into_iter().collect())
+    }
+}
+
 /// Loads rows by id with one query.
 pub struct ById<T> {
     db: Db,
@@ -318,6 +338,7 @@ loaders! {
             organization_id: viewer_org,
         },
         dispositions: i64 => DispositionOf = DispositionOf(db.clone()),
+        sign_in_locks: i64 => SignInLockOf = SignInLockOf(db.clone()),
         addressed_in: i64 => AddressedIn = AddressedIn(db.clone()),
         carried_in: (i64, i64) => CarriedIn = CarriedIn(db.clone()),
     }

@@ -1,12 +1,15 @@
-//! Signing in, the viewer, and password changes.
+//! Signing in, the viewer, password changes, and the secretariat's way back
+//! in for a user who forgot their password or locked their account.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::context::CtxExt;
+use super::ids::decode_id;
 use super::types::User;
+use crate::domain::ids::NodeKind;
 use crate::error::AppError;
-use crate::service::session as service;
+use crate::service::{passwords, session as service, Actor};
 
 /// Credentials.
 #[derive(InputObject)]
@@ -16,6 +19,11 @@ pub struct LoginInput {
     /// Password.
     #[graphql(secret)]
     pub password: String,
+    /// A new password of your own (at least 12 characters), set as you sign
+    /// in; required (PASSWORD_CHANGE_REQUIRED) when `password` is a
+    /// temporary one from the secretariat.
+    #[graphql(secret)]
+    pub new_password: Option<String>,
 }
 
 /// A signed-in session.
@@ -51,6 +59,33 @@ pub struct ChangePasswordPayload {
     pub viewer: User,
 }
 
+/// Whose password to reset, or whose sign-in to unlock.
+#[derive(InputObject)]
+pub struct UserPasswordInput {
+    /// The user.
+    pub user_id: ID,
+}
+
+/// A temporary password, shown this once: pass it on to the user.
+#[derive(SimpleObject)]
+pub struct ResetUserPasswordPayload {
+    /// The user as it is now.
+    pub user: User,
+    /// The temporary password. It is not stored in clear and cannot be shown
+    /// again; it signs in only to choose a new password (`login` with
+    /// `newPassword`).
+    pub temporary_password: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The user after the unlock.
+#[derive(SimpleObject)]
+pub struct UnlockUserSignInPayload {
+    /// The user as it is now.
+    pub user: User,
+}
+
 #[derive(Default)]
 pub struct SessionQuery;
 
@@ -72,7 +107,9 @@ pub struct SessionMutation;
 #[Object]
 impl SessionMutation {
     /// Sign in with e-mail and password. A wrong e-mail and a wrong password give
-    /// the same error; repeated failures are throttled (RATE_LIMITED).
+    /// the same error; repeated failures are throttled (RATE_LIMITED). A
+    /// temporary password (`resetUserPassword`) signs in only with
+    /// `newPassword`: without it, PASSWORD_CHANGE_REQUIRED.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -81,7 +118,15 @@ impl SessionMutation {
         let addr = ctx.request()?.client_addr;
         let s = {
             let state = ctx.state()?;
-            service::login(state, &input.email, &input.password, addr, state.token_ttl).await?
+            service::login(
+                state,
+                &input.email,
+                &input.password,
+                input.new_password.as_deref(),
+                addr,
+                state.token_ttl,
+            )
+            .await?
         };
         Ok(LoginPayload {
             token: s.token,
@@ -108,6 +153,42 @@ impl SessionMutation {
             token: s.token,
             expires_at: s.expires_at,
             viewer: User::own(s.user),
+        })
+    }
+
+    /// Give a user who forgot their password a temporary one, shown once in
+    /// the answer: their earlier password and tokens stop working, a sign-in
+    /// lock is lifted, and the temporary password signs in (for 7 days) only
+    /// to choose a new one. Recorded in the audit trail. Secretariat only;
+    /// not for your own account.
+    async fn reset_user_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: UserPasswordInput,
+    ) -> Result<ResetUserPasswordPayload> {
+        let viewer = ctx.user()?;
+        let id = decode_id("userId", &input.user_id, NodeKind::User)?;
+        let reset = passwords::reset_password(ctx.state()?, Actor::User(viewer), id).await?;
+        Ok(ResetUserPasswordPayload {
+            user: User::new(reset.user),
+            temporary_password: reset.password,
+            expires_at: reset.expires_at,
+        })
+    }
+
+    /// Let a user whose account failed sign-ins locked (`signInLockedUntil`)
+    /// try again at once; their password is unchanged. Recorded in the audit
+    /// trail. Secretariat only.
+    async fn unlock_user_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: UserPasswordInput,
+    ) -> Result<UnlockUserSignInPayload> {
+        let viewer = ctx.user()?;
+        let id = decode_id("userId", &input.user_id, NodeKind::User)?;
+        let row = passwords::unlock_sign_in(ctx.state()?, Actor::User(viewer), id).await?;
+        Ok(UnlockUserSignInPayload {
+            user: User::new(row),
         })
     }
 }

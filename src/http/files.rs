@@ -24,7 +24,7 @@ const EXPORT_PAGE: usize = 500;
 pub(crate) fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::Forbidden(_) | AppError::PasswordChangeRequired(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Validation { .. } => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) | AppError::Stale { .. } | AppError::CycleClosed(_) => {

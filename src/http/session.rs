@@ -2,8 +2,9 @@
 //! [`super::auth`] for how a request presents it):
 //!
 //! - `GET /session`: whether the browser is signed in, and its CSRF token.
-//! - `POST /session` (`{"email", "password"}`, JSON): sign in, same throttling
-//!   as the `login` mutation; sets the `HttpOnly` session cookie.
+//! - `POST /session` (`{"email", "password", "newPassword"?}`, JSON): sign
+//!   in, same throttling and temporary passwords as the `login` mutation;
+//!   sets the `HttpOnly` session cookie.
 //! - `POST /session/password` (`{"currentPassword", "newPassword"}`, JSON,
 //!   with the CSRF token): change your password; every earlier token stops
 //!   working and the cookie carries the new one.
@@ -89,9 +90,12 @@ pub async fn current(State(s): State<HttpState>, headers: HeaderMap) -> Response
 }
 
 #[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct SignIn {
     email: String,
     password: String,
+    /// Required when `password` is a temporary one.
+    new_password: Option<String>,
 }
 
 /// `POST /session`: sign in. Only from this site's pages (no login CSRF), as
@@ -117,6 +121,7 @@ pub async fn sign_in(
         &s.app,
         &input.email,
         &input.password,
+        input.new_password.as_deref(),
         addr,
         s.app.session_ttl,
     )

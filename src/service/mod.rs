@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod import;
 pub mod modules;
 pub mod notifications;
+pub mod passwords;
 pub mod queries;
 pub mod records;
 pub mod rendering;

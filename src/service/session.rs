@@ -8,12 +8,12 @@ use super::audit::{self, Change};
 use super::{field, Actor};
 use crate::auth::jwt::TokenSubject;
 use crate::auth::AuthUser;
-use crate::db::{accounts as store, sessions, throttle};
-use crate::domain::accounts::{Email, NewPassword, RoleSet};
+use crate::db::{accounts as store, credentials, sessions, throttle};
+use crate::domain::accounts::{email_key, NewPassword, RoleSet};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::Event;
 use crate::domain::ids::NodeKind;
-use crate::domain::throttle::{ThrottlePolicy, ThrottleState};
+use crate::domain::throttle::{account_key, address_key, ThrottlePolicy, ThrottleState};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -25,6 +25,10 @@ pub struct Session {
 }
 
 const WRONG_CREDENTIALS: &str = "wrong e-mail address or password";
+const EXPIRED_TEMPORARY: &str =
+    "this temporary password has expired: ask the secretariat for a new one";
+const CHOOSE_NEW: &str = "this is a temporary password from the secretariat: sign in again \
+                          with it and a new password of your own (newPassword)";
 
 /// Resolve a bearer token to an active user, refusing tokens of deactivated
 /// users and tokens issued before the user's last password change or
@@ -149,40 +153,36 @@ pub async fn auth_user(state: &AppState, user_id: i64) -> AppResult<AuthUser> {
     viewer_of(&mut c, user).await
 }
 
-fn account_key(email_key: &str) -> String {
-    format!("account:{email_key}")
-}
-
-fn address_key(addr: IpAddr) -> String {
-    format!("address:{addr}")
-}
-
 /// Sign in with e-mail and password. A wrong e-mail, a wrong password and a
 /// deactivated account give the same error after the same work. Every attempt
 /// is counted against the account and the client address *before* its password
 /// is checked, so a burst of concurrent guesses gets no more checks than the
 /// limits allow; a success clears the account's count and gives the address
 /// its attempt back.
+///
+/// With `new_password` the sign-in also sets a new password (every earlier
+/// token stops working). A temporary password from the secretariat signs in
+/// only so, before it expires: without one the answer is
+/// `PASSWORD_CHANGE_REQUIRED`.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
+    new_password: Option<&str>,
     client: Option<IpAddr>,
     ttl: std::time::Duration,
 ) -> AppResult<Session> {
     let now = state.clock.now();
     // A malformed address can never match; it still counts against the client.
-    let email_key = Email::parse(email)
-        .map(|e| e.key())
-        .unwrap_or_else(|_| email.trim().to_lowercase());
+    let email_key = email_key(email);
     let account = account_key(&email_key);
     let address = client.map(address_key);
     let address_attempt = reserve_attempt(state, &account, address.as_deref(), now).await?;
     let creds = {
         let mut pooled = state.db.read().await?;
         let mut c = pooled.conn();
-        store::credentials_by_email_key(&mut c, &email_key).await?
+        credentials::credentials_by_email_key(&mut c, &email_key).await?
     };
     let hash = creds.as_ref().and_then(|c| c.password_hash.as_deref());
     let ok = state.passwords.verify(hash, password).await?;
@@ -191,37 +191,109 @@ pub async fn login(
     let Some(creds) = creds.filter(|c| ok && c.user.active) else {
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
     };
+    let new_hash = match (creds.user.password_temporary_until, new_password) {
+        // Counted as a failure: the password no longer works.
+        (Some(until), _) if until <= now => {
+            return Err(AppError::Unauthenticated(EXPIRED_TEMPORARY.into()))
+        }
+        (Some(_), None) => Err(AppError::PasswordChangeRequired(CHOOSE_NEW.into())),
+        (_, Some(new)) => hash_new(state, password, new).await.map(Some),
+        (None, None) => Ok(None),
+    };
+    let new_hash = match new_hash {
+        Ok(h) => h,
+        Err(e) => {
+            // The password was right: the attempt is not held against anyone
+            // (a user choosing a new password may need a few tries).
+            let mut tx = state.db.begin_bookkeeping().await?;
+            let mut c = tx.conn();
+            forgive(
+                &mut c,
+                &account,
+                address.as_deref(),
+                address_attempt.as_ref(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
-    throttle::clear(&mut c, &account).await?;
-    if let (Some(address), Some(counted)) = (&address, &address_attempt) {
-        throttle::release(&mut c, address, counted).await?;
+    let mut user = creds.user;
+    if let Some(hash) = new_hash {
+        user = credentials::set_password(&mut c, user.id, &hash, None, now)
+            .await?
+            .ok_or_else(|| AppError::Unauthenticated(WRONG_CREDENTIALS.into()))?;
     }
+    forgive(
+        &mut c,
+        &account,
+        address.as_deref(),
+        address_attempt.as_ref(),
+    )
+    .await?;
     let who = AuthUser {
-        id: creds.user.id,
-        organization_id: creds.user.organization_id,
-        roles: RoleSet::from_bits(creds.user.roles),
+        id: user.id,
+        organization_id: user.organization_id,
+        roles: RoleSet::from_bits(user.roles),
         rapporteur_of: Vec::new(),
     };
+    if new_password.is_some() {
+        let change = Change::new(
+            AuditAction::UserPasswordChanged,
+            NodeKind::User,
+            who.id,
+            format!("{} chose a new password at sign-in", user.email),
+        );
+        audit::record(&mut c, Actor::User(&who), change, now).await?;
+        // Earlier tokens stop working: so do the live connections made with them.
+        tx.emit(Event::account(user.id, now));
+    }
     let change = Change::new(
         AuditAction::SessionSignedIn,
         NodeKind::User,
         who.id,
-        format!("{} signed in", creds.user.email),
+        format!("{} signed in", user.email),
     );
-    audit::record(&mut c, Actor::User(&who), change, now).await?;
+    audit::record(&mut tx.conn(), Actor::User(&who), change, now).await?;
     tx.commit().await?;
-    let (token, expires_at) = state.tokens.issue(
-        creds.user.id,
-        creds.user.password_version,
-        creds.user.token_epoch,
-        ttl,
-    )?;
+    let (token, expires_at) =
+        state
+            .tokens
+            .issue(user.id, user.password_version, user.token_epoch, ttl)?;
     Ok(Session {
         token,
         expires_at,
-        user: creds.user,
+        user,
     })
+}
+
+/// The right password was given: clear the account's failures and give the
+/// address its attempt back.
+async fn forgive(
+    c: &mut crate::db::Conn<'_>,
+    account: &str,
+    address: Option<&str>,
+    counted: Option<&ThrottleState>,
+) -> AppResult<()> {
+    throttle::clear(c, account).await?;
+    if let (Some(address), Some(counted)) = (address, counted) {
+        throttle::release(c, address, counted).await?;
+    }
+    Ok(())
+}
+
+/// Check a new password against the policy and the current one, and hash it.
+async fn hash_new(state: &AppState, current: &str, new: &str) -> AppResult<String> {
+    let new = field("newPassword", NewPassword::parse(new))?;
+    if new.expose() == current {
+        return Err(AppError::validation(
+            "newPassword",
+            "the new password must differ from the current one",
+        ));
+    }
+    state.passwords.hash(new.expose()).await
 }
 
 /// Count one sign-in attempt against the account and (when known) the client
@@ -302,11 +374,10 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> AppResult<Session> {
-    let new = field("newPassword", NewPassword::parse(new))?;
     let creds = {
         let mut pooled = state.db.read().await?;
         let mut c = pooled.conn();
-        store::credentials_by_id(&mut c, viewer.id)
+        credentials::credentials_by_id(&mut c, viewer.id)
             .await?
             .ok_or_else(|| AppError::not_found("user"))?
     };
@@ -320,16 +391,10 @@ pub async fn change_password(
             "the current password is wrong",
         ));
     }
-    if new.expose() == current {
-        return Err(AppError::validation(
-            "newPassword",
-            "the new password must differ from the current one",
-        ));
-    }
-    let hash = state.passwords.hash(new.expose()).await?;
+    let hash = hash_new(state, current, new).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let user = store::set_password(&mut tx.conn(), viewer.id, &hash, now)
+    let user = credentials::set_password(&mut tx.conn(), viewer.id, &hash, None, now)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
     let change = Change::new(

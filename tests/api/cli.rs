@@ -149,6 +149,69 @@ async fn bootstraps_a_secretariat_and_mints_tokens() {
     assert_eq!(data["viewer"]["organization"]["shortName"], "ITU");
     s.login("boss@itu.example", "a long bootstrap passphrase")
         .await;
+
+    // A forgotten password, set again from the command line while the
+    // server runs: earlier tokens end, the new password signs in.
+    let set_password = |email: &str, temporary: bool| {
+        let mut cmd = kitreview();
+        cmd.args([
+            "user",
+            "set-password",
+            "--email",
+            email,
+            "--database-url",
+            &url,
+        ]);
+        if temporary {
+            cmd.arg("--temporary");
+        }
+        cmd
+    };
+    let out = run_with_stdin(set_password("Boss@itu.example", false), "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
+    let out = run_with_stdin(
+        set_password("nobody@itu.example", false),
+        "a long enough passphrase\n",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody@itu.example"));
+    let out = run_with_stdin(
+        set_password("Boss@itu.example", false),
+        "the remembered passphrase\n",
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        !said.contains("remembered passphrase"),
+        "never printed: {said}"
+    );
+    let body = s.gql(Some(&token), "{ viewer { id } }", json!({})).await;
+    assert_eq!(crate::common::code(&body), "UNAUTHENTICATED", "{body}");
+    s.login("boss@itu.example", "the remembered passphrase")
+        .await;
+    // A temporary one signs in only to choose a new password.
+    let out = run_with_stdin(
+        set_password("boss@itu.example", true),
+        "a temporary passphrase\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = s
+        .gql(
+            None,
+            "mutation { login(input: {email: \"boss@itu.example\", password: \"a temporary passphrase\"}) { token } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        crate::common::code(&body),
+        "PASSWORD_CHANGE_REQUIRED",
+        "{body}"
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod layout;
 mod limits;
 mod live;
 mod modules;
+mod passwords;
 mod protocol;
 mod retries;
 mod review;

@@ -44,6 +44,16 @@ impl User {
         }
     }
 
+    /// May the viewer see this user's account details: the user's own
+    /// session just opened, the user, or the secretariat?
+    fn account_visible(&self, ctx: &Context<'_>) -> Result<bool, AppError> {
+        if self.own_session {
+            return Ok(true);
+        }
+        let viewer = ctx.user()?;
+        Ok(viewer.id == self.row.id || viewer.is_secretariat())
+    }
+
     pub fn new(row: UserRow) -> Self {
         Self {
             row,
@@ -98,14 +108,9 @@ impl User {
     }
     /// E-mail address (the sign-in name); visible to the user and the secretariat only.
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        if self.own_session {
-            return Ok(Some(self.row.email.as_str()));
-        }
-        let viewer = ctx.user()?;
-        Ok(
-            (viewer.id == self.row.id || viewer.is_secretariat())
-                .then_some(self.row.email.as_str()),
-        )
+        Ok(self
+            .account_visible(ctx)?
+            .then_some(self.row.email.as_str()))
     }
     /// Name shown to others.
     async fn display_name(&self) -> &str {
@@ -137,6 +142,27 @@ impl User {
             .filter_map(|i| rows.get(i).cloned())
             .map(Question)
             .collect())
+    }
+    /// Until when the temporary password the secretariat issued works (it
+    /// signs in only to choose a new one); null once the user has chosen
+    /// their own. Visible to the user and the secretariat only.
+    async fn temporary_password_expires_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let visible = self.account_visible(ctx)?;
+        Ok(self.row.password_temporary_until.filter(|_| visible))
+    }
+    /// Until when failed sign-ins keep the user out (`unlockUserSignIn` lets
+    /// them in at once); null when they may sign in. Secretariat only (null
+    /// for others).
+    async fn sign_in_locked_until(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        if !ctx.user()?.is_secretariat() {
+            return Ok(None);
+        }
+        let until = ctx.loaders()?.sign_in_locks.load_one(self.row.id).await?;
+        let now = ctx.state()?.clock.now();
+        Ok(until.filter(|u| *u > now))
     }
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {

@@ -1,9 +1,10 @@
 // The secretariat's people page: organizations, user accounts (create, change,
-// deactivate and reactivate) and the rapporteurs of each question. Every form
+// deactivate and reactivate, reset a forgotten password, unlock a sign-in that
+// failed attempts locked) and the rapporteurs of each question. Every form
 // calls the API's mutation, which checks the permission again.
 
 import { h, fill, announce } from './dom.js';
-import { t } from './i18n.js';
+import { t, dateTime } from './i18n.js';
 import { gql, gqlAll } from './api.js';
 import { form, field, isSecretariat } from './manage.js';
 
@@ -15,7 +16,8 @@ const ORGS = `query($after: String) { organizations(first: 100, after: $after) {
   pageInfo { hasNextPage endCursor } nodes { id name shortName kind countryCode region } } }`;
 const USERS = `query($after: String) { users(first: 100, after: $after) {
   pageInfo { hasNextPage endCursor }
-  nodes { id email displayName roles active organization { id shortName } rapporteurOf { id code } } } }`;
+  nodes { id email displayName roles active temporaryPasswordExpiresAt signInLockedUntil
+    organization { id shortName } rapporteurOf { id code } } } }`;
 const QUESTIONS = `{ questions(first: 100) { nodes { id code title rapporteurs { id displayName organization { shortName } } } } }`;
 
 const CREATE_ORG = `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } } }`;
@@ -23,6 +25,8 @@ const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $inp
 const UPDATE_USER = `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } } }`;
 const DEACTIVATE = `mutation($input: SetUserActiveInput!) { deactivateUser(input: $input) { user { id active } } }`;
 const REACTIVATE = `mutation($input: SetUserActiveInput!) { reactivateUser(input: $input) { user { id active } } }`;
+const RESET = `mutation($input: UserPasswordInput!) { resetUserPassword(input: $input) { temporaryPassword expiresAt } }`;
+const UNLOCK = `mutation($input: UserPasswordInput!) { unlockUserSignIn(input: $input) { user { id } } }`;
 const CREATE_QUESTION = `mutation($input: CreateQuestionInput!) { createQuestion(input: $input) { question { id } } }`;
 const ASSIGN = `mutation($input: RapporteurInput!) { assignRapporteur(input: $input) { question { id } } }`;
 const UNASSIGN = `mutation($input: RapporteurInput!) { unassignRapporteur(input: $input) { question { id } } }`;
@@ -61,6 +65,8 @@ export async function adminPage(main, viewer) {
   let orgs = [];
   let users = [];
   let userFilter = '';
+  // The temporary password just issued: shown until the page is left, never again.
+  let issued = null;
 
   async function reload() {
     const [o, u, q] = await Promise.all([gqlAll(ORGS, 'organizations'), gqlAll(USERS, 'users'), gql(QUESTIONS)]);
@@ -117,6 +123,37 @@ export async function adminPage(main, viewer) {
         }
       },
     }, t(u.active ? 'admin.deactivate' : 'admin.reactivate'));
+    const reset = h('button', {
+      type: 'button', class: 'link',
+      'aria-label': t('admin.resetWho', { name: u.displayName }),
+      onclick: async () => {
+        if (!window.confirm(t('admin.confirmReset', { name: u.displayName }))) return;
+        reset.disabled = true;
+        try {
+          const r = (await gql(RESET, { input: { userId: u.id } })).resetUserPassword;
+          issued = { name: u.displayName, email: u.email, password: r.temporaryPassword, expiresAt: r.expiresAt };
+          await act(async () => {}, t('admin.resetDone', { name: u.displayName }));
+          const shown = document.getElementById('issued-password');
+          if (shown) shown.focus();
+        } catch (err) {
+          reset.disabled = false;
+          announce(t('error.generic', { message: err.message }), 'error');
+        }
+      },
+    }, t('admin.reset'));
+    const unlock = u.signInLockedUntil && h('button', {
+      type: 'button', class: 'link',
+      'aria-label': t('admin.unlockWho', { name: u.displayName }),
+      onclick: async () => {
+        unlock.disabled = true;
+        try {
+          await act(() => gql(UNLOCK, { input: { userId: u.id } }), t('admin.unlocked', { name: u.displayName }));
+        } catch (err) {
+          unlock.disabled = false;
+          announce(t('error.generic', { message: err.message }), 'error');
+        }
+      },
+    }, t('admin.unlock'));
     const name = h('input', { type: 'text', required: true, value: u.displayName });
     const org = h('select', {}, orgs.map((o) => h('option', { value: o.id, selected: o.id === u.organization.id }, o.shortName)));
     const roles = roleBoxes(`u-${u.id}`, u.roles);
@@ -130,8 +167,10 @@ export async function adminPage(main, viewer) {
       h('th', { scope: 'row' }, u.displayName), h('td', {}, u.email || ''), h('td', {}, u.organization.shortName),
       h('td', {}, u.roles.map((r) => t(`role.${r}`)).join(', ')),
       h('td', {}, u.rapporteurOf.map((q) => q.code).join(', ')),
-      h('td', {}, u.active ? t('admin.active') : h('strong', {}, t('admin.inactive'))),
-      h('td', { class: 'actions' }, u.id === viewer.id ? null : toggle, edit));
+      h('td', {}, u.active ? t('admin.active') : h('strong', {}, t('admin.inactive')),
+        u.signInLockedUntil ? h('div', { class: 'meta' }, t('admin.lockedUntil', { when: dateTime(u.signInLockedUntil) })) : null,
+        u.temporaryPasswordExpiresAt ? h('div', { class: 'meta' }, t('admin.temporaryUntil', { when: dateTime(u.temporaryPasswordExpiresAt) })) : null),
+      h('td', { class: 'actions' }, u.id === viewer.id ? null : [toggle, reset], unlock || null, edit));
   }
 
   function drawUsers() {
@@ -152,6 +191,10 @@ export async function adminPage(main, viewer) {
     drawRows();
     fill(userCard,
       h('h2', { id: 'users-h' }, t('admin.users', { count: users.length })),
+      issued ? h('div', { class: 'notice', id: 'issued-password', tabindex: '-1', role: 'status' },
+        h('p', {}, t('admin.issued', { name: issued.name, email: issued.email || '' })),
+        h('p', {}, h('code', { class: 'secret', 'data-temporary-password': '' }, issued.password)),
+        h('p', { class: 'help' }, t('admin.issuedHelp', { when: dateTime(issued.expiresAt) }))) : null,
       h('div', { class: 'filter' }, h('label', { for: 'u-filter' }, t('admin.findUser')), search),
       h('div', { class: 'table-wrap' }, h('table', { class: 'people' },
         h('thead', {}, h('tr', {}, [t('admin.displayName'), t('signIn.email'), t('filter.organization'), t('admin.roles'), t('admin.rapporteurOf'), t('admin.status'), t('admin.actions')].map((x) => h('th', { scope: 'col' }, x)))),

@@ -24,12 +24,13 @@ export async function session() {
   return body || { signedIn: false };
 }
 
-export async function signIn(email, password) {
+/** Sign in; with `newPassword` also choose a new password (required after a reset). */
+export async function signIn(email, password, newPassword) {
   const res = await fetch('/session', {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
+    body: JSON.stringify(newPassword ? { email, password, newPassword } : { email, password }),
   });
   const body = await json(res);
   if (!res.ok) throw errorOf(res, body);

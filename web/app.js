@@ -64,22 +64,45 @@ function signInPage(next) {
   const password = h('input', { id: 'password', type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const error = h('p', { id: 'sign-in-error', class: 'error', role: 'alert' });
   const button = h('button', { type: 'submit', class: 'primary' }, t('signIn.submit'));
+  // Added when the password is a temporary one from the secretariat.
+  const fresh = h('input', { id: 'new-password', type: 'password', autocomplete: 'new-password', minlength: 12 });
+  const again = h('input', { id: 'new-password-again', type: 'password', autocomplete: 'new-password', minlength: 12 });
+  const choose = h('fieldset', { class: 'choose-password' },
+    h('legend', {}, t('signIn.chooseTitle')),
+    h('p', { class: 'help', id: 'choose-help' }, t('signIn.chooseHelp')),
+    h('label', { for: 'new-password' }, t('account.new')), fresh,
+    h('label', { for: 'new-password-again' }, t('account.again')), again);
   const form = h('form', {
     class: 'card sign-in', 'aria-describedby': 'sign-in-error',
     onsubmit: async (e) => {
       e.preventDefault();
       button.disabled = true;
       error.textContent = '';
+      const choosing = choose.isConnected;
+      if (choosing && fresh.value !== again.value) {
+        error.textContent = t('account.mismatch');
+        again.focus();
+        button.disabled = false;
+        return;
+      }
       try {
-        await api.signIn(email.value.trim(), password.value);
+        await api.signIn(email.value.trim(), password.value, choosing ? fresh.value : undefined);
         await loadViewer();
         header();
         navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', true);
       } catch (err) {
+        if (err.code === 'PASSWORD_CHANGE_REQUIRED') {
+          form.insertBefore(choose, error);
+          fresh.required = again.required = true;
+          error.textContent = t('signIn.chooseNeeded');
+          fresh.focus();
+          return;
+        }
         error.textContent = err.code === 'RATE_LIMITED' ? t('signIn.throttled', { message: err.message })
-          : err.status === 401 || err.code === 'UNAUTHENTICATED' ? t('signIn.wrong')
+          : err.status === 401 || err.code === 'UNAUTHENTICATED' ? (/expired/.test(err.message) ? t('signIn.temporaryExpired') : t('signIn.wrong'))
+          : err.field === 'newPassword' ? t('signIn.newRefused', { message: err.message })
           : t('error.generic', { message: err.message });
-        password.select();
+        if (err.field === 'newPassword') fresh.select(); else password.select();
       } finally {
         button.disabled = false;
       }

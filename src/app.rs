@@ -56,7 +56,7 @@ pub async fn open_db(db: &DbArgs) -> anyhow::Result<Db> {
 }
 
 /// The backend the database URL names, or the sentence that says it is not supported.
-fn supported(url: &str) -> anyhow::Result<Backend> {
+pub(crate) fn supported(url: &str) -> anyhow::Result<Backend> {
     Backend::of_url(url).map_err(|e| {
         let why = match e {
             crate::error::AppError::Validation { message, .. } => message,
@@ -70,7 +70,7 @@ fn supported(url: &str) -> anyhow::Result<Backend> {
 }
 
 /// The database URL without its password, for messages.
-fn shown_url(url: &str) -> String {
+pub(crate) fn shown_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));

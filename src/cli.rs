@@ -1,15 +1,17 @@
 //! The commands other than `serve`: migrate, user create and set-password,
-//! token, schema.
+//! token, schema, backup, restore.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::auth::secret::secret_path;
 use crate::clock::SystemClock;
 use crate::config::{
     AuthArgs, Cli, Command, DbArgs, LimitArgs, TokenArgs, UserCommand, UserCreateArgs,
     UserSetPasswordArgs,
 };
-use crate::db::accounts as store;
+use crate::db::{accounts as store, backup, Backend};
 use crate::service::{accounts as service, passwords, Actor};
 use crate::state::AppState;
 
@@ -34,6 +36,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", crate::graphql::sdl());
             Ok(())
         }
+        Command::Backup(args) => {
+            let db = sqlite_file(&args.db, false)?;
+            let timeout = args.db.db_busy_timeout;
+            let written = backup::backup(&db, &args.to, args.force, secret_path, timeout).await?;
+            eprintln!("{written}");
+            Ok(())
+        }
+        Command::Restore(args) => {
+            let db = sqlite_file(&args.db, true)?;
+            let (force, check, timeout) = (args.force, args.check, args.db.db_busy_timeout);
+            let restored =
+                backup::restore(&args.from, &db, force, check, secret_path, timeout).await?;
+            eprintln!("{restored}");
+            Ok(())
+        }
+    }
+}
+
+/// The SQLite file `backup` and `restore` work on; a sentence for any other URL.
+fn sqlite_file(db: &DbArgs, restoring: bool) -> anyhow::Result<PathBuf> {
+    let url = &db.database_url;
+    match crate::app::supported(url)? {
+        Backend::Postgres => Err(backup::postgres_refusal(
+            restoring,
+            &crate::app::shown_url(url.trim()),
+        )),
+        Backend::Sqlite => db.sqlite_path().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--database-url (KITREVIEW_DATABASE_URL) `{url}` is an in-memory database, which has no file to back up or restore into; give sqlite:PATH"
+            )
+        }),
     }
 }
 

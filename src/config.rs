@@ -34,6 +34,10 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Copy the SQLite database and its signing-secret file, while the server runs.
+    Backup(BackupArgs),
+    /// Replace the SQLite database (and its signing secret) with a backup; stop the server first.
+    Restore(RestoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -452,6 +456,35 @@ pub struct TokenArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write; the signing secret, if the database has a secret
+    /// file, goes beside it as FILE.jwt-secret (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+    /// Replace FILE (and FILE.jwt-secret) if they exist.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup (made by `kitreview backup`); FILE.jwt-secret beside it is
+    /// restored as the database's signing secret.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Replace a database that holds data.
+    #[arg(long)]
+    pub force: bool,
+    /// Only check FILE as a restore would (integrity, migrations); change nothing.
+    #[arg(long, conflicts_with = "force")]
+    pub check: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[cfg(test)]

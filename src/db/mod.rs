@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod comments;
 pub mod consolidation;
 pub mod credentials;

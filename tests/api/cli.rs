@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::common::{Options, TestServer};
 
-fn kitreview() -> Command {
+pub(crate) fn kitreview() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kitreview"));
     c.env_remove("KITREVIEW_JWT_SECRET")
         .env_remove("KITREVIEW_DATABASE_URL")
@@ -17,7 +17,7 @@ fn kitreview() -> Command {
     c
 }
 
-fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {
+pub(crate) fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -34,7 +34,7 @@ fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {
 }
 
 /// `user create` of a secretariat account, its password on standard input.
-fn create_boss(url: &str) -> std::process::Output {
+pub(crate) fn create_boss(url: &str) -> std::process::Output {
     let mut create = kitreview();
     create.args([
         "user",

@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod audit;
 mod auth;
+mod backup;
 mod cli;
 mod conditional;
 mod connections;

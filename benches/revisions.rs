@@ -155,7 +155,13 @@ async fn setup(url: &str) -> Bench {
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let serve_state = state.clone();
     tokio::spawn(async move {
-        let _ = kitreview::app::serve(listener, serve_state, std::future::pending()).await;
+        let _ = kitreview::app::serve(
+            listener,
+            serve_state,
+            kitreview::config::MetricsMode::On,
+            std::future::pending(),
+        )
+        .await;
     });
     Bench {
         state,

@@ -10,7 +10,7 @@ use crate::auth::jwt::TokenService;
 use crate::auth::password::PasswordHasher;
 use crate::auth::secret;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{AuthArgs, DbArgs, LimitArgs, ServeArgs};
+use crate::config::{AuthArgs, DbArgs, LimitArgs, MetricsMode, ServeArgs};
 use crate::db::{Backend, Db};
 use crate::state::{AppState, Inner};
 
@@ -114,17 +114,42 @@ pub async fn build_state(
     }))
 }
 
-/// Serve on `listener` until `shutdown` resolves, then finish in-flight requests.
+/// Serve on `listener` until `shutdown` resolves, then finish in-flight
+/// requests; `/metrics` where `metrics` says.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    metrics: MetricsMode,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let schema = crate::graphql::build(&state.limits);
     let live = state.live.start(&state.db, state.clock.clone()).await?;
     let sockets = crate::http::ws::Sockets::new(&state.limits);
-    let router = crate::http::router(state.clone(), schema, sockets.clone());
+    if metrics != MetricsMode::Off {
+        crate::http::metrics::install();
+    }
+    let router = crate::http::router(
+        state.clone(),
+        schema.clone(),
+        sockets.clone(),
+        metrics == MetricsMode::On,
+    );
     let stop = tokio_util::sync::CancellationToken::new();
+    if let MetricsMode::Listen(addr) = metrics {
+        let scrape = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for --metrics: {e}"))?;
+        let app = crate::http::metrics_router(state.clone(), schema, sockets.clone());
+        let done = stop.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(scrape, app)
+                .with_graceful_shutdown(async move { done.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     let signal = stop.clone();
     let closing = sockets.clone();
     tokio::spawn(async move {
@@ -207,5 +232,5 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ready_ms = started.elapsed().as_millis() as u64,
         "kitreview is ready: GraphQL at http://{addr}/graphql"
     );
-    serve(listener, state, shutdown_signal()).await
+    serve(listener, state, args.metrics, shutdown_signal()).await
 }

@@ -15,8 +15,25 @@ use crate::domain::accounts::Role;
 #[derive(Debug, Parser)]
 #[command(name = "kitreview", version, about)]
 pub struct Cli {
+    /// How log lines are written to standard error: `text`, or `json` (one
+    /// JSON object per line, for a log collector).
+    #[arg(
+        long,
+        global = true,
+        env = "KITREVIEW_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -402,6 +419,10 @@ pub struct ServeArgs {
     /// (only behind a proxy that sets it).
     #[arg(long, env = "KITREVIEW_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+    /// Where `GET /metrics` (Prometheus text format) is served: `on` (the
+    /// main listener), `off`, or an address of its own such as 127.0.0.1:9464.
+    #[arg(long, env = "KITREVIEW_METRICS", default_value = "on")]
+    pub metrics: MetricsMode,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -485,6 +506,30 @@ pub struct RestoreArgs {
     pub check: bool,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsMode {
+    /// On the main listener.
+    On,
+    /// Not at all.
+    Off,
+    /// On a listener of its own (and not on the main one).
+    Listen(std::net::SocketAddr),
+}
+
+impl FromStr for MetricsMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "on" | "true" => Ok(MetricsMode::On),
+            "off" | "false" => Ok(MetricsMode::Off),
+            other => other.parse().map(MetricsMode::Listen).map_err(|_| {
+                format!("'{other}' is neither on, off nor an address such as 127.0.0.1:9464")
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -52,6 +52,26 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
 }
 
+/// Every `extensions.code` an error may carry (for the metrics' outcome
+/// label, which never takes a value from outside this list).
+pub const KNOWN_CODES: &[&str] = &[
+    "UNAUTHENTICATED",
+    "PASSWORD_CHANGE_REQUIRED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "VALIDATION",
+    "CONFLICT",
+    "CYCLE_CLOSED",
+    "RATE_LIMITED",
+    "UNAVAILABLE",
+    "TIMEOUT",
+    "INTERNAL",
+    "GRAPHQL_VALIDATION_FAILED",
+    "GRAPHQL_PARSE_FAILED",
+    "PAYLOAD_TOO_LARGE",
+    "BAD_REQUEST",
+];
+
 /// Shorthand for results in this crate.
 pub type AppResult<T> = Result<T, AppError>;
 

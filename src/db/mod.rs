@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod search;
 pub mod sessions;
 pub mod sql;
+pub mod stats;
 pub mod throttle;
 pub mod types;
 pub mod versions;
@@ -467,11 +468,6 @@ impl Db {
         }
     }
 
-    /// How many SQL statements have run through this pool (for tests that bound N+1).
-    pub fn statements(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
-    }
-
     pub fn backend(&self) -> Backend {
         match self.pools {
             Pools::Sqlite { .. } => Backend::Sqlite,
@@ -491,8 +487,10 @@ impl Db {
     /// A connection for reads.
     pub async fn read(&self) -> AppResult<PooledConn> {
         let inner = match &self.pools {
-            Pools::Sqlite { read, .. } => PooledInner::Sqlite(read.acquire().await?),
-            Pools::Postgres(pool) => PooledInner::Postgres(pool.acquire().await?),
+            Pools::Sqlite { read, .. } => {
+                PooledInner::Sqlite(stats::waiting(read.acquire()).await?)
+            }
+            Pools::Postgres(pool) => PooledInner::Postgres(stats::waiting(pool.acquire()).await?),
         };
         Ok(PooledConn {
             inner,
@@ -539,7 +537,7 @@ impl Db {
             Pools::Sqlite { write, .. } => {
                 let write = write.clone();
                 tokio::spawn(async move {
-                    let mut c = write.acquire().await?;
+                    let mut c = stats::waiting(write.acquire()).await?;
                     sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
                     AppResult::Ok(TxInner::Sqlite(SqliteTx(Some(c))))
                 })
@@ -548,9 +546,11 @@ impl Db {
             }
             Pools::Postgres(pool) => {
                 let pool = pool.clone();
-                tokio::spawn(async move { AppResult::Ok(TxInner::Postgres(pool.begin().await?)) })
-                    .await
-                    .map_err(AppError::internal)??
+                tokio::spawn(async move {
+                    AppResult::Ok(TxInner::Postgres(stats::waiting(pool.begin()).await?))
+                })
+                .await
+                .map_err(AppError::internal)??
             }
         };
         Ok(Tx {

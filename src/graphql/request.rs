@@ -93,6 +93,22 @@ pub struct Prepared {
     pub ty: Option<OperationType>,
 }
 
+impl Prepared {
+    /// The operation's name: the one asked for, or the document's only
+    /// operation's; `None` for an anonymous one.
+    pub fn name(&self) -> Option<&str> {
+        if let Some(name) = self.shape.operation_name.as_deref() {
+            return Some(name);
+        }
+        match &self.shape.doc.operations {
+            DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                ops.keys().next().map(|n| n.as_str())
+            }
+            _ => None,
+        }
+    }
+}
+
 fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),

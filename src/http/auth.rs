@@ -178,7 +178,10 @@ async fn authenticate_at(
     version: Option<i64>,
 ) -> Result<Viewer, Refusal> {
     match session::authenticate_at(&s.app, token, version).await {
-        Ok(user) => Ok(Viewer::User(std::sync::Arc::new(user))),
+        Ok(user) => {
+            super::observe::user(user.id);
+            Ok(Viewer::User(std::sync::Arc::new(user)))
+        }
         Err(e @ AppError::Unauthenticated(_)) => Err((StatusCode::UNAUTHORIZED, e)),
         Err(e @ (AppError::Unavailable(_) | AppError::Timeout(_))) => {
             Err((StatusCode::SERVICE_UNAVAILABLE, e))

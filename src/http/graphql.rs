@@ -205,6 +205,7 @@ async fn execute(
     ) {
         Ok(p) => p,
         Err(refused) => {
+            super::observe::operation(None, refused.code());
             let status = match refused {
                 Refused::TooLong { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 Refused::Introspection => StatusCode::UNAUTHORIZED,
@@ -250,14 +251,36 @@ async fn execute(
             return res;
         }
     }
+    let name = prepared.name().map(str::to_owned);
     let mut response = s.schema.execute(prepared.request).await;
     prepared.shape.finish(&mut response);
     let clean = response.errors.is_empty();
+    super::observe::operation(name.as_deref(), outcome(&response));
     let mut res = graphql_response(media, response);
     if let (Some(tag), true) = (etag.as_deref(), clean) {
         conditional::tag(res.headers_mut(), tag);
     }
     res
+}
+
+/// `ok`, or the code of the first error (one of a fixed set).
+fn outcome(response: &async_graphql::Response) -> &'static str {
+    let Some(e) = response.errors.first() else {
+        return "ok";
+    };
+    let code = e
+        .extensions
+        .as_ref()
+        .and_then(|x| x.get("code"))
+        .map(|v| v.to_string());
+    match code.as_deref().map(|c| c.trim_matches('"')) {
+        Some(c) => crate::error::KNOWN_CODES
+            .iter()
+            .find(|k| **k == c)
+            .copied()
+            .unwrap_or("error"),
+        None => "error",
+    }
 }
 
 /// A response with no data and only path-less errors failed before execution

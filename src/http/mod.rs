@@ -6,6 +6,8 @@ pub mod cors;
 pub mod files;
 pub mod graphql;
 pub mod media;
+pub mod metrics;
+pub mod observe;
 pub mod server;
 pub mod session;
 pub mod slots;
@@ -34,8 +36,24 @@ pub struct HttpState {
     pub sockets: ws::Sockets,
 }
 
-/// The whole HTTP surface.
-pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router {
+/// `GET /metrics` alone, for a listener of its own.
+pub fn metrics_router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::scrape))
+        .with_state(HttpState {
+            app,
+            schema,
+            sockets,
+        })
+}
+
+/// The whole HTTP surface; `/metrics` too when `with_metrics`.
+pub fn router(
+    app: AppState,
+    schema: KitSchema,
+    sockets: ws::Sockets,
+    with_metrics: bool,
+) -> Router {
     let limits = app.limits.clone();
     let cors_origins = app.cors_origins.clone();
     let state = HttpState {
@@ -59,6 +77,15 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
         )
         .fallback(web::page)
         .route("/healthz", get(healthz))
+        // Elsewhere or off: a plain 404, not the workspace's page.
+        .route(
+            "/metrics",
+            if with_metrics {
+                get(metrics::scrape)
+            } else {
+                get(|| async { StatusCode::NOT_FOUND })
+            },
+        )
         .route("/readyz", get(readyz))
         .route("/exports/cycles/{id}/{file}", get(files::export))
         .route(
@@ -71,6 +98,10 @@ pub fn router(app: AppState, schema: KitSchema, sockets: ws::Sockets) -> Router 
             time_limit,
         ))
         .layer(option_layer(cors::layer(&cors_origins)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::access,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)

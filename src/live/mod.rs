@@ -327,7 +327,11 @@ async fn deliver(db: &Db, hub: &Hub, batch: &mut Vec<Event>) -> bool {
     batch.clear();
     match loaded {
         Ok(delivered) => {
+            let now = chrono::Utc::now();
             for d in delivered {
+                let lag = (now - d.event.at).num_microseconds().unwrap_or(0).max(0);
+                metrics::histogram!("kitreview_live_event_lag_seconds").record(lag as f64 / 1e6);
+                metrics::counter!("kitreview_live_events_total").increment(1);
                 let _ = hub.signals.send(Signal::Event(Arc::new(d)));
             }
             false

@@ -178,7 +178,17 @@ pub async fn login(
     let email_key = email_key(email);
     let account = account_key(&email_key);
     let address = client.map(address_key);
-    let address_attempt = reserve_attempt(state, &account, address.as_deref(), now).await?;
+    let reserved = match reserve_attempt(state, &account, address.as_deref(), now).await {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(e, AppError::RateLimited { .. }) {
+                metrics::counter!("kitreview_sign_in_failures_total", "reason" => "locked")
+                    .increment(1);
+            }
+            return Err(e);
+        }
+    };
+    let address_attempt = reserved.address.clone();
     let creds = {
         let mut pooled = state.db.read().await?;
         let mut c = pooled.conn();
@@ -188,13 +198,29 @@ pub async fn login(
     let ok = state.passwords.verify(hash, password).await?;
     // A deactivated account is refused like a wrong password (telling them apart
     // would confirm the password), and the attempt stays counted.
+    let known = creds.as_ref().map(|c| c.user.clone());
     let Some(creds) = creds.filter(|c| ok && c.user.active) else {
+        let reason = match &known {
+            None => "unknown_account",
+            Some(u) if !u.active => "deactivated",
+            Some(_) => "wrong_password",
+        };
+        failed(state, known.as_ref(), client, reason, &reserved, now).await;
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
     };
     let new_hash = match (creds.user.password_temporary_until, new_password) {
         // Counted as a failure: the password no longer works.
         (Some(until), _) if until <= now => {
-            return Err(AppError::Unauthenticated(EXPIRED_TEMPORARY.into()))
+            failed(
+                state,
+                known.as_ref(),
+                client,
+                "expired_temporary",
+                &reserved,
+                now,
+            )
+            .await;
+            return Err(AppError::Unauthenticated(EXPIRED_TEMPORARY.into()));
         }
         (Some(_), None) => Err(AppError::PasswordChangeRequired(CHOOSE_NEW.into())),
         (_, Some(new)) => hash_new(state, password, new).await.map(Some),
@@ -296,35 +322,52 @@ async fn hash_new(state: &AppState, current: &str, new: &str) -> AppResult<Strin
     state.passwords.hash(new.expose()).await
 }
 
+/// One attempt, counted: the address's state (for [`throttle::release`]
+/// after a success) and the locks it set, should it fail.
+struct Reserved {
+    address: Option<ThrottleState>,
+    account_locked_until: Option<DateTime<Utc>>,
+    address_locked_until: Option<DateTime<Utc>>,
+}
+
 /// Count one sign-in attempt against the account and (when known) the client
 /// address, in one transaction: refused with `RATE_LIMITED`, and nothing
-/// counted, when either is locked. Returns the address's counted state, for
-/// [`throttle::release`] after a success.
+/// counted, when either is locked.
 async fn reserve_attempt(
     state: &AppState,
     account: &str,
     address: Option<&str>,
     now: DateTime<Utc>,
-) -> AppResult<Option<ThrottleState>> {
+) -> AppResult<Reserved> {
     let mut tx = state.db.begin_bookkeeping().await?;
     let mut c = tx.conn();
     // Always the account first, then the address: one order, no deadlock.
-    reserve_key(&mut c, account, ThrottlePolicy::ACCOUNT, now).await?;
-    let counted = match address {
-        Some(address) => Some(reserve_key(&mut c, address, ThrottlePolicy::ADDRESS, now).await?),
-        None => None,
+    let (_, account_locked_until) =
+        reserve_key(&mut c, account, ThrottlePolicy::ACCOUNT, now).await?;
+    let (address, address_locked_until) = match address {
+        Some(address) => {
+            let (s, locked) = reserve_key(&mut c, address, ThrottlePolicy::ADDRESS, now).await?;
+            (Some(s), locked)
+        }
+        None => (None, None),
     };
     // On a refusal the transaction is dropped: rolled back, nothing counted.
     tx.commit().await?;
-    Ok(counted)
+    Ok(Reserved {
+        address,
+        account_locked_until,
+        address_locked_until,
+    })
 }
 
+/// The key's counted state, and the end of the lock this attempt set (if
+/// it fails: a success clears the account and releases the address).
 async fn reserve_key(
     c: &mut crate::db::Conn<'_>,
     key: &str,
     policy: ThrottlePolicy,
     now: DateTime<Utc>,
-) -> AppResult<ThrottleState> {
+) -> AppResult<(ThrottleState, Option<DateTime<Utc>>)> {
     let Some(counted) = throttle::reserve(c, key, now, policy.window_start(now)).await? else {
         let locked = throttle::get(c, key).await?;
         let retry_after_secs = policy.check(locked.as_ref(), now).err().unwrap_or(1);
@@ -332,9 +375,58 @@ async fn reserve_key(
     };
     let after = policy.lock_if_over(counted.clone(), now);
     if after == counted {
-        return Ok(counted);
+        return Ok((counted, None));
     }
-    throttle::put(c, key, &after).await
+    let until = after.locked_until;
+    Ok((throttle::put(c, key, &after).await?, until))
+}
+
+/// A failed sign-in: logged, counted, and (for an account that exists) in
+/// the audit trail with the lock it caused. Best effort: the client's answer
+/// does not depend on it.
+async fn failed(
+    state: &AppState,
+    user: Option<&store::UserRow>,
+    client: Option<IpAddr>,
+    reason: &'static str,
+    reserved: &Reserved,
+    now: DateTime<Utc>,
+) {
+    metrics::counter!("kitreview_sign_in_failures_total", "reason" => reason).increment(1);
+    let client_text = client.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
+    tracing::info!(reason, client = %client_text, user_id = user.map(|u| u.id), "sign-in failed");
+    if let Some(until) = reserved.address_locked_until {
+        metrics::counter!("kitreview_sign_in_lockouts_total", "key" => "address").increment(1);
+        tracing::warn!(client = %client_text, %until, "sign-ins from this address locked");
+    }
+    if let Some(until) = reserved.account_locked_until {
+        metrics::counter!("kitreview_sign_in_lockouts_total", "key" => "account").increment(1);
+        tracing::warn!(user_id = user.map(|u| u.id), %until, "sign-ins to this account locked");
+    }
+    let Some(user) = user else {
+        return;
+    };
+    let mut summary = format!("failed sign-in to {} from {client_text}", user.email);
+    if let Some(until) = reserved.account_locked_until {
+        summary.push_str(&format!(
+            "; sign-in locked until {}",
+            until.format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+    }
+    let action = if reserved.account_locked_until.is_some() {
+        AuditAction::SessionLockedOut
+    } else {
+        AuditAction::SessionSignInFailed
+    };
+    let recorded = async {
+        let mut tx = state.db.begin_bookkeeping().await?;
+        let change = Change::new(action, NodeKind::User, user.id, summary);
+        audit::record(&mut tx.conn(), Actor::Operator, change, now).await?;
+        tx.commit().await
+    };
+    if let Err(e) = recorded.await {
+        tracing::warn!(error = %e, "a failed sign-in was not recorded in the audit trail");
+    }
 }
 
 /// Sign a browser session out on the server: its token is refused from now

@@ -18,6 +18,7 @@ mod graphiql;
 mod layout;
 mod limits;
 mod live;
+mod metrics;
 mod modules;
 mod passwords;
 mod protocol;

@@ -144,8 +144,13 @@ async fn the_secretariat_resets_a_forgotten_password(b: Backend) {
             "session.signed_in",
             "user.password_reset",
             "user.password_reset",
+            // The spent first temporary password, then the old password.
+            "session.sign_in_failed",
+            "session.sign_in_failed",
             "user.password_changed",
             "session.signed_in",
+            // The spent temporary password.
+            "session.sign_in_failed",
             "session.signed_in",
         ]
     );
@@ -248,6 +253,10 @@ async fn the_secretariat_unlocks_a_locked_account(b: Backend) {
     assert!(body["data"]["login"]["token"].is_string(), "{body}");
 
     let recorded = actions(&s, &boss, &user).await;
+    // Each failed sign-in is recorded; the one that locks says so.
+    let count = |a: &str| recorded.iter().filter(|x| *x == a).count();
+    assert_eq!(count("session.sign_in_failed"), 8, "{recorded:?}");
+    assert_eq!(count("session.locked_out"), 2, "{recorded:?}");
     assert_eq!(
         recorded
             .iter()

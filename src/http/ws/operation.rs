@@ -45,6 +45,17 @@ pub(super) async fn run_operation(
             last,
         })
     };
+    // Counted while it runs (dropped when it ends or is stopped).
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            metrics::gauge!("kitreview_ws_subscriptions").decrement(1.0);
+        }
+    }
+    let _running = is_subscription.then(|| {
+        metrics::gauge!("kitreview_ws_subscriptions").increment(1.0);
+        Running
+    });
     let shape = prepared.shape;
     let mut stream = s.schema.execute_stream(prepared.request);
     let deadline = tokio::time::Instant::now() + s.app.limits.request_timeout;

@@ -210,6 +210,8 @@ pub struct Options {
     pub trust_forwarded_for: bool,
     /// Changes to the database settings.
     pub db: fn(&mut DbArgs),
+    /// Where `/metrics` is served.
+    pub metrics: kitreview::config::MetricsMode,
 }
 
 impl Default for Options {
@@ -219,6 +221,7 @@ impl Default for Options {
             limits: LimitArgs::default(),
             trust_forwarded_for: false,
             db: |_| {},
+            metrics: kitreview::config::MetricsMode::On,
         }
     }
 }
@@ -262,8 +265,9 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let serve_state = state.clone();
+        let opts_metrics = opts.metrics;
         let handle = tokio::spawn(async move {
-            kitreview::app::serve(listener, serve_state, async {
+            kitreview::app::serve(listener, serve_state, opts_metrics, async {
                 let _ = rx.await;
             })
             .await

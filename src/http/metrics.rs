@@ -4,8 +4,8 @@
 //! What is measured is recorded where it happens, through the `metrics`
 //! facade: requests and GraphQL operations ([`super::observe`]), sign-in
 //! failures and lockouts, WebSocket connections and subscriptions, live
-//! events and their lag, imports and exports. The pools and the statement
-//! count are read at each scrape. With metrics off no recorder is installed
+//! events and their lag (imports and exports are the requests of their
+//! routes). The pools and the statement count are read at each scrape. With metrics off no recorder is installed
 //! and every measurement is a no-op.
 //!
 //! | metric | kind | labels |
@@ -23,7 +23,6 @@
 //! | `kitreview_live_event_lag_seconds` | histogram | — from the commit to the dispatch |
 //! | `kitreview_sign_in_failures_total` | counter | reason |
 //! | `kitreview_sign_in_lockouts_total` | counter | key (`account`, `address`) |
-//! | `kitreview_files_total` | counter | kind (`import`, `export`), outcome |
 
 use std::sync::OnceLock;
 

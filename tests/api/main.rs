@@ -22,6 +22,7 @@ mod metrics;
 mod modules;
 mod passwords;
 mod protocol;
+mod readme;
 mod retries;
 mod review;
 mod schema;

@@ -418,6 +418,60 @@ async fn run(label: &str, url: &str, port: u16) {
             "NOT gap-free"
         }
     );
+    drop(pooled);
+    state.db.close().await;
+    if std::env::var_os("CYCLE_PAGE_OBSERVE").is_some() {
+        observe_cost(label, url, port, &page).await;
+    }
+}
+
+/// What observing costs on the cold page: the server with `--metrics off`,
+/// with metrics (the default) and with metrics and the access log (`info`,
+/// the default level; the benchmark's other runs log at `warn`), restarted
+/// for each run and alternated three times, 10 s each.
+async fn observe_cost(label: &str, url: &str, port: u16, page: &Path) {
+    let configs: [(&str, &[(&str, &str)]); 3] = [
+        ("metrics off", &[("KITREVIEW_METRICS", "off")]),
+        ("metrics on", &[("KITREVIEW_METRICS", "on")]),
+        (
+            "metrics on + access log",
+            &[("KITREVIEW_METRICS", "on"), ("KITREVIEW_LOG", "info")],
+        ),
+    ];
+    let mut rates = vec![Vec::new(); configs.len()];
+    let logs = tempfile::tempdir().expect("dir");
+    for _round in 0..3 {
+        for (i, (name, env)) in configs.iter().enumerate() {
+            let log = logs.path().join(format!("server-{i}.log"));
+            let mut server = common::start_server_logged(url, port, env, &log);
+            for _ in 0..200 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            // Warm-up, then the measured run.
+            wrk(page, port, 2);
+            let out = wrk(page, port, 10);
+            println!("{label}: cold page, {name}: {}", summary(&out));
+            rates[i].push(rate(&out));
+            let _ = server.kill();
+            let _ = server.wait();
+            let lines = std::fs::read_to_string(&log).map_or(0, |l| l.lines().count());
+            if lines > 0 {
+                println!("{label}: ({lines} log lines written)");
+            }
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let base = mean(&rates[0]);
+    for (i, (name, _)) in configs.iter().enumerate() {
+        let m = mean(&rates[i]);
+        println!(
+            "{label}: cold page, {name}: mean {m:.1} req/s ({:+.1}% against metrics off)",
+            (m / base - 1.0) * 100.0
+        );
+    }
 }
 
 #[tokio::main]

@@ -55,10 +55,33 @@ pub fn start_server(url: &str, port: u16) -> Child {
 /// overriding) the benchmarks' usual settings. `BENCH_SERVER_BIN` names
 /// another server binary (an older build, to compare with).
 pub fn start_server_with(url: &str, port: u16, env: &[(&str, &str)]) -> Child {
+    server_command(url, port, env)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the release server")
+}
+
+/// The same server with its log written to `log` (as to a log file).
+#[allow(dead_code)]
+pub fn start_server_logged(
+    url: &str,
+    port: u16,
+    env: &[(&str, &str)],
+    log: &std::path::Path,
+) -> Child {
+    let file = std::fs::File::create(log).expect("log file");
+    server_command(url, port, env)
+        .stderr(Stdio::from(file))
+        .spawn()
+        .expect("start the release server")
+}
+
+fn server_command(url: &str, port: u16, env: &[(&str, &str)]) -> Command {
     let bin = std::env::var_os("BENCH_SERVER_BIN")
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_kitreview").into());
-    Command::new(bin)
+    let mut c = Command::new(bin);
+    c
         .args([
             "serve",
             "--listen",
@@ -73,10 +96,8 @@ pub fn start_server_with(url: &str, port: u16, env: &[(&str, &str)]) -> Child {
         .env("KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS", "0")
         .env("KITREVIEW_WS_MAX_PENDING_PER_ADDRESS", "0")
         .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the release server")
+        .stdout(Stdio::null());
+    c
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {

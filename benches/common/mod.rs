@@ -81,22 +81,21 @@ fn server_command(url: &str, port: u16, env: &[(&str, &str)]) -> Command {
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_kitreview").into());
     let mut c = Command::new(bin);
-    c
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            url,
-        ])
-        .env("KITREVIEW_JWT_SECRET", SECRET)
-        .env("KITREVIEW_LOG", "warn")
-        .env("KITREVIEW_DB_MAX_CONNECTIONS", "16")
-        // Every benchmark client comes from 127.0.0.1.
-        .env("KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS", "0")
-        .env("KITREVIEW_WS_MAX_PENDING_PER_ADDRESS", "0")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null());
+    c.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--database-url",
+        url,
+    ])
+    .env("KITREVIEW_JWT_SECRET", SECRET)
+    .env("KITREVIEW_LOG", "warn")
+    .env("KITREVIEW_DB_MAX_CONNECTIONS", "16")
+    // Every benchmark client comes from 127.0.0.1.
+    .env("KITREVIEW_MAX_CONNECTIONS_PER_ADDRESS", "0")
+    .env("KITREVIEW_WS_MAX_PENDING_PER_ADDRESS", "0")
+    .envs(env.iter().copied())
+    .stdout(Stdio::null());
     c
 }
 

@@ -60,7 +60,9 @@ pub fn load_or_create(auth: &AuthArgs, db: &DbArgs) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+/// Create an owner-only file (mode 0600; never one that exists), with its
+/// folder, write `contents` and sync it.
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
@@ -74,7 +76,7 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut f = opts
         .open(path)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
-    f.write_all(contents)?;
-    f.sync_all()?;
-    Ok(())
+    f.write_all(contents)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }

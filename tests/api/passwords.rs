@@ -21,6 +21,15 @@ async fn login(s: &TestServer, email: &str, password: &str, new: Option<&str>) -
         .await
 }
 
+/// A temporary password for `user`, issued by `boss`.
+async fn issue(s: &TestServer, boss: &str, user: &str) -> String {
+    let data = s.ok(Some(boss), RESET, json!({ "u": user })).await;
+    data["resetUserPassword"]["temporaryPassword"]
+        .as_str()
+        .expect("password")
+        .to_owned()
+}
+
 fn message(body: &Value) -> &str {
     body["errors"][0]["message"].as_str().unwrap_or("")
 }
@@ -73,11 +82,7 @@ async fn the_secretariat_resets_a_forgotten_password(b: Backend) {
         reset["expiresAt"]
     );
     // A second reset gives another password; the first stops working.
-    let again = s.ok(Some(&boss), RESET, json!({ "u": user })).await;
-    let temporary2 = again["resetUserPassword"]["temporaryPassword"]
-        .as_str()
-        .expect("password")
-        .to_owned();
+    let temporary2 = issue(&s, &boss, &user).await;
     assert_ne!(temporary, temporary2);
     let body = login(
         &s,
@@ -162,11 +167,7 @@ async fn a_temporary_password_expires(b: Backend) {
     };
     let user = s.user("late@itu.example", "ITU", &[Role::Member]).await;
     let boss = s.secretariat().await;
-    let reset = s.ok(Some(&boss), RESET, json!({ "u": user })).await;
-    let temporary = reset["resetUserPassword"]["temporaryPassword"]
-        .as_str()
-        .expect("password")
-        .to_owned();
+    let temporary = issue(&s, &boss, &user).await;
     s.clock
         .advance(chrono::Duration::days(7) + chrono::Duration::seconds(1));
     let body = login(
@@ -179,14 +180,11 @@ async fn a_temporary_password_expires(b: Backend) {
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     assert!(message(&body).contains("expired"), "{body}");
     // A new reset starts again.
-    let reset = s.ok(Some(&boss), RESET, json!({ "u": user })).await;
-    let temporary = reset["resetUserPassword"]["temporaryPassword"]
-        .as_str()
-        .expect("password");
+    let temporary = issue(&s, &boss, &user).await;
     let body = login(
         &s,
         "late@itu.example",
-        temporary,
+        &temporary,
         Some("a brand new passphrase"),
     )
     .await;
@@ -239,14 +237,11 @@ async fn the_secretariat_unlocks_a_locked_account(b: Backend) {
     for _ in 0..6 {
         login(&s, "locked@example.ke", "guess guess guess", None).await;
     }
-    let reset = s.ok(Some(&boss), RESET, json!({ "u": user })).await;
-    let temporary = reset["resetUserPassword"]["temporaryPassword"]
-        .as_str()
-        .expect("password");
+    let temporary = issue(&s, &boss, &user).await;
     let body = login(
         &s,
         "locked@example.ke",
-        temporary,
+        &temporary,
         Some("a brand new passphrase"),
     )
     .await;

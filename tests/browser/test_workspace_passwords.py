@@ -14,11 +14,7 @@ from playwright.sync_api import expect
 
 from conftest import SECRETARIAT
 from test_workspace import axe_violations
-
-
-def session_status(contexts, email, password):
-    ctx = contexts.new()
-    return ctx.request.post("/session", data={"email": email, "password": password}).status
+from test_workspace_people import session_status
 
 
 def test_locked_and_forgotten_passwords(server, contexts):

@@ -1,7 +1,6 @@
 //! The files around a backup: owner-only secrets, syncs and renames, paths.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
@@ -27,19 +26,7 @@ pub(super) fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
 /// Write an owner-only file (mode 0600), replacing a stale one, and sync it.
 pub(super) fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     remove_if_present(path)?;
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| anyhow!("cannot create {}: {e}", path.display()))?;
-    f.write_all(contents)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+    crate::auth::secret::write_private(path, contents)
 }
 
 pub(super) fn sync_file(path: &Path) -> anyhow::Result<()> {

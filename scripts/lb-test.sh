@@ -51,7 +51,8 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null
   done
   for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
   done
   if [[ -z "$OK" ]]; then
     for f in "$TMP"/instance-*.log "$TMP"/nginx/error.log; do
@@ -96,6 +97,7 @@ start_instance() {  # N [flags...]
     --trust-forwarded-for --max-connections-per-address 0 --ws-max-pending-per-address 0 \
     >"$TMP/instance-$n.log" 2>&1 &
   PIDS+=($!)
+  disown $!   # one is killed on purpose: no "Killed" job notice from bash
   PORTS+=("$port")
   wait_ready "http://127.0.0.1:$port" "$!"
 }

@@ -1,5 +1,5 @@
 //! The commands other than `serve`: migrate, user create and set-password,
-//! token, schema, backup, restore.
+//! token, schema, backup, restore, copy.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -8,10 +8,10 @@ use std::sync::Arc;
 use crate::auth::secret::secret_path;
 use crate::clock::SystemClock;
 use crate::config::{
-    AuthArgs, Cli, Command, DbArgs, LimitArgs, TokenArgs, UserCommand, UserCreateArgs,
-    UserSetPasswordArgs,
+    sqlite_path_of, AuthArgs, Cli, Command, CopyArgs, DbArgs, LimitArgs, TokenArgs, UserCommand,
+    UserCreateArgs, UserSetPasswordArgs,
 };
-use crate::db::{accounts as store, backup, Backend};
+use crate::db::{accounts as store, backup, copy, Backend};
 use crate::service::{accounts as service, passwords, Actor};
 use crate::state::AppState;
 
@@ -51,7 +51,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("{restored}");
             Ok(())
         }
+        Command::Copy(args) => copy_to_postgres(args).await,
     }
+}
+
+/// `copy --from sqlite:PATH --to postgres://...`; a sentence for other URLs.
+async fn copy_to_postgres(args: CopyArgs) -> anyhow::Result<()> {
+    let (from, to) = (args.from.trim(), args.to.trim());
+    let Some(path) = sqlite_path_of(from) else {
+        anyhow::bail!(
+            "--from `{}` is not an SQLite database file: give sqlite:PATH, the --database-url the SQLite server ran with",
+            crate::app::shown_url(from)
+        );
+    };
+    let shown = crate::app::shown_url(to);
+    if Backend::of_url(to).ok() != Some(Backend::Postgres) {
+        anyhow::bail!(
+            "--to `{shown}` is not a PostgreSQL database: give postgres://USER@HOST/DB (to copy an SQLite database to another file, use kitreview backup)"
+        );
+    }
+    let copied = copy::copy(&path, to, &shown, secret_path, args.db_busy_timeout).await?;
+    eprintln!("{copied}");
+    Ok(())
 }
 
 /// The SQLite file `backup` and `restore` work on; a sentence for any other URL.

@@ -55,6 +55,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Replace the SQLite database (and its signing secret) with a backup; stop the server first.
     Restore(RestoreArgs),
+    /// Move an SQLite database into an empty PostgreSQL database, everything
+    /// in it, checked table by table; stop the server first.
+    Copy(CopyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,14 +151,20 @@ impl DbArgs {
 
     /// The SQLite database file, when the URL names one.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
-        let rest = self.database_url.strip_prefix("sqlite:")?;
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let path = rest.split('?').next().unwrap_or(rest);
-        if path.is_empty() || path.contains(":memory:") {
-            None
-        } else {
-            Some(PathBuf::from(path))
-        }
+        sqlite_path_of(&self.database_url)
+    }
+}
+
+/// The SQLite database file a `sqlite:` URL names (none for another URL,
+/// or an in-memory database).
+pub fn sqlite_path_of(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.contains(":memory:") {
+        None
+    } else {
+        Some(PathBuf::from(path))
     }
 }
 
@@ -506,6 +515,21 @@ pub struct RestoreArgs {
     pub check: bool,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CopyArgs {
+    /// The SQLite database to copy, `sqlite:PATH`, at this kitreview's
+    /// migration level; no server may be running on it.
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// The PostgreSQL database to copy into, `postgres://USER@HOST/DB`: new
+    /// and empty (its migrations are applied first).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// How long to wait for the SQLite file or a PostgreSQL connection.
+    #[arg(long, env = "KITREVIEW_DB_BUSY_TIMEOUT", value_parser = parse_duration, default_value = "5s")]
+    pub db_busy_timeout: Duration,
 }
 
 /// Where `/metrics` is served.

@@ -18,14 +18,12 @@ use anyhow::{anyhow, bail};
 use sqlx::Connection as _;
 
 pub use self::check::Checked;
-use self::check::{
-    check_file, checked_backup, inspect, open_backup, open_read_only, reason, refuse_unusable,
-    vacuum_into,
-};
+use self::check::{check_file, checked_backup, open_backup, refuse_unusable, vacuum_into};
+pub(super) use self::check::{inspect, open_read_only, reason};
 use self::files::human;
+pub(super) use self::files::read_secret;
 use self::files::{
-    folder, read_secret, remove_if_present, rename, same_file, sibling, size, sync_dir, sync_file,
-    write_private,
+    folder, remove_if_present, rename, same_file, sibling, size, sync_dir, sync_file, write_private,
 };
 use super::lock;
 

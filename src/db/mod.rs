@@ -11,6 +11,7 @@ pub mod audit;
 pub mod backup;
 pub mod comments;
 pub mod consolidation;
+pub mod copy;
 pub mod credentials;
 pub mod cycles;
 pub mod idempotency;

@@ -87,7 +87,10 @@ pub(super) async fn check_file(
 }
 
 /// Is this a sound kitreview database? What it holds, or why not (a sentence).
-pub(super) async fn inspect(conn: &mut SqliteConnection, shown: &Path) -> anyhow::Result<Checked> {
+pub(in crate::db) async fn inspect(
+    conn: &mut SqliteConnection,
+    shown: &Path,
+) -> anyhow::Result<Checked> {
     let problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_all(&mut *conn)
         .await
@@ -153,7 +156,7 @@ pub(super) async fn inspect(conn: &mut SqliteConnection, shown: &Path) -> anyhow
     Ok(checked)
 }
 
-pub(super) async fn open_read_only(
+pub(in crate::db) async fn open_read_only(
     path: &Path,
     busy_timeout: Duration,
     immutable: bool,
@@ -191,7 +194,7 @@ fn not_sqlite(shown: &Path, e: &sqlx::Error) -> anyhow::Error {
 }
 
 /// The driver's own words, without its wrapping.
-pub(super) fn reason(e: &sqlx::Error) -> String {
+pub(in crate::db) fn reason(e: &sqlx::Error) -> String {
     match e.as_database_error() {
         Some(d) => d.message().to_owned(),
         None => e.to_string(),

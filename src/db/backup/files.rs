@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail};
 
 /// The secret file's contents, if there is one.
-pub(super) fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+pub(in crate::db) fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     match fs::read(path) {
         Ok(bytes) if bytes.trim_ascii().is_empty() => {
             bail!(

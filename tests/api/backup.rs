@@ -21,21 +21,21 @@ const SUBMIT: &str =
     "mutation($i: SubmitCommentInput!) { submitComment(input: $i) { comment { number } } }";
 const PAGE: &str = "query($c: ID!, $a: String) { node(id: $c) { ... on ReviewCycle { comments(first: 100, after: $a, orderBy: NUMBER) { pageInfo { hasNextPage endCursor } nodes { number body } } } } }";
 
-fn sqlite_url(path: &Path) -> String {
+pub(crate) fn sqlite_url(path: &Path) -> String {
     format!("sqlite:{}", path.display())
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Run `kitreview ARGS`; its output.
-fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     kitreview().args(args).output().expect("run kitreview")
 }
 
 /// Run `kitreview ARGS`, which must succeed; what it said (one sentence).
-fn succeeds(args: &[&str]) -> String {
+pub(crate) fn succeeds(args: &[&str]) -> String {
     let out = run(args);
     let err = stderr(&out);
     assert!(out.status.success(), "kitreview {args:?} failed: {err}");
@@ -44,7 +44,7 @@ fn succeeds(args: &[&str]) -> String {
 }
 
 /// Run `kitreview ARGS`, which must fail; what it said.
-fn fails(args: &[&str]) -> String {
+pub(crate) fn fails(args: &[&str]) -> String {
     let out = run(args);
     let err = stderr(&out);
     assert!(
@@ -56,7 +56,7 @@ fn fails(args: &[&str]) -> String {
 }
 
 /// One plain sentence: no Rust debug formatting, no panic.
-fn plain(said: &str) {
+pub(crate) fn plain(said: &str) {
     assert_eq!(said.trim().lines().count(), 1, "one sentence: {said}");
     for debug in ["{ ", "Error(", "Os {", "panicked", "Internal(", "\\\""] {
         assert!(!said.contains(debug), "no debug formatting: {said}");
@@ -76,7 +76,7 @@ fn assert_private(path: &Path) {
     }
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
@@ -105,7 +105,7 @@ async fn all_comments(s: &TestServer, token: &str, cycle: &str) -> Vec<(i64, Str
 }
 
 /// Wait until `done` holds (at most a minute).
-async fn until(what: &str, done: impl Fn() -> bool) {
+pub(crate) async fn until(what: &str, done: impl Fn() -> bool) {
     for _ in 0..3_000 {
         if done() {
             return;

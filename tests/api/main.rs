@@ -11,6 +11,7 @@ mod cli;
 mod conditional;
 mod connections;
 mod consolidation;
+mod copy;
 mod cors;
 mod faults;
 mod files;

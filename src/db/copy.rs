@@ -147,22 +147,20 @@ async fn open_target(to: &str, shown: &str, busy_timeout: Duration) -> anyhow::R
         busy_timeout,
         acquire_timeout: busy_timeout.max(Duration::from_secs(5)),
     };
-    let db = match Db::connect(&opts).await {
-        Ok(db) => db,
-        Err(e) => {
-            // A pool reports a refused connection as a time-out: one direct
-            // attempt gives the cause.
-            let direct = match <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(to)
-            {
-                Ok(pg) => sqlx::ConnectOptions::connect(&pg).await.err(),
-                Err(bad) => Some(bad),
-            };
-            bail!(
-                "cannot connect to PostgreSQL at {shown}: {}; check that it is running and reachable, and --to",
-                direct.map_or_else(|| why(e), |d| reason(&d))
-            )
-        }
+    // One direct attempt first: it gives the cause of a refusal at once
+    // (a pool reports it as a time-out, later).
+    let unreachable = |cause: String| {
+        anyhow!(
+            "cannot connect to PostgreSQL at {shown}: {cause}; check that it is running and reachable, and --to"
+        )
     };
+    let pg = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(to)
+        .map_err(|e| unreachable(reason(&e)))?;
+    let probe = sqlx::ConnectOptions::connect(&pg)
+        .await
+        .map_err(|e| unreachable(reason(&e)))?;
+    let _ = probe.close().await;
+    let db = Db::connect(&opts).await.map_err(|e| unreachable(why(e)))?;
     db.migrate().await.map_err(|e| {
         anyhow!(
             "cannot apply kitreview's migrations to {shown}: {}; copy into a new, empty database",

@@ -12,7 +12,12 @@
 //!   the benchmark follows the page), over HTTP to the release server: time
 //!   of each, and of the whole, the first time after start and then again.
 //!
-//! `cargo bench --bench consolidation [-- carry|export|table]` (SQLite);
+//! - `kitreview copy` (the release binary) of the 20,000-comment SQLite
+//!   database into a new PostgreSQL database: wall time of the command
+//!   (PostgreSQL only; `BENCH_COPY_SQLITE=PATH` keeps the SQLite file, to
+//!   time the command again by hand).
+//!
+//! `cargo bench --bench consolidation [-- carry|export|table|copy]` (SQLite);
 //! PostgreSQL too with `BENCH_POSTGRES_URL` (or `TEST_POSTGRES_URL`).
 
 mod common;
@@ -298,6 +303,27 @@ async fn export(label: &str, url: &str, port: u16, n: usize) {
     }
 }
 
+/// `kitreview copy` of an SQLite database of `n` comments into `url`.
+async fn copy(sqlite: &std::path::Path, url: &str, n: usize) {
+    let from = format!("sqlite:{}", sqlite.display());
+    seed(&from, n).await.state.db.close().await;
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kitreview"))
+        .args(["copy", "--from", &from, "--to", url])
+        .env("KITREVIEW_LOG", "warn")
+        .output()
+        .expect("kitreview copy");
+    let took = started.elapsed();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "copy failed: {said}");
+    println!(
+        "SQLite to PostgreSQL: kitreview copy of {n} comments ({:.1} MiB): {:.2} s",
+        std::fs::metadata(sqlite).map_or(0, |m| m.len()) as f64 / 1048576.0,
+        took.as_secs_f64()
+    );
+    println!("{}", said.lines().last().unwrap_or_default());
+}
+
 /// A query of the consolidation page: the template literal `const NAME = `…``
 /// in `web/consolidate.js`.
 fn page_query(name: &str) -> String {
@@ -461,6 +487,14 @@ async fn main() {
     if run("table") {
         common::with_postgres("kitreview_table", |url| async move {
             table("PostgreSQL", &url, 18774, 2_000).await
+        })
+        .await;
+    }
+    if run("copy") {
+        let sqlite = std::env::var_os("BENCH_COPY_SQLITE")
+            .map_or_else(|| dir.path().join("copy.db"), std::path::PathBuf::from);
+        common::with_postgres("kitreview_copy", |url| async move {
+            copy(&sqlite, &url, 20_000).await
         })
         .await;
     }

@@ -18,8 +18,8 @@ use anyhow::{anyhow, bail};
 use sqlx::Connection as _;
 
 pub use self::check::Checked;
-use self::check::{check_file, checked_backup, open_backup, refuse_unusable, vacuum_into};
-pub(super) use self::check::{inspect, open_read_only, reason};
+use self::check::{check_file, checked_backup, open_backup, vacuum_into};
+pub(super) use self::check::{inspect, open_read_only, reason, refuse_unusable};
 use self::files::human;
 pub(super) use self::files::read_secret;
 use self::files::{
@@ -228,7 +228,7 @@ pub async fn restore(
         );
     }
     let mut conn = open_backup(from, busy_timeout).await?;
-    let check = refuse_unusable(inspect(&mut conn, from).await, from)?;
+    let check = refuse_unusable(inspect(&mut conn, from).await, from, "restore")?;
     let tmp = sibling(db, ".restoring");
     let db_secret = secret(db);
     let secret_tmp = sibling(&db_secret, ".restoring");

@@ -23,7 +23,7 @@ use sqlx::Connection as _;
 
 use self::tables::{arg, decode, Checksum, Value};
 pub use self::tables::{Column, Kind, Seeded, Table, TABLES};
-use super::backup::{inspect, open_read_only, read_secret, reason, SecretPath};
+use super::backup::{inspect, open_read_only, read_secret, reason, refuse_unusable, SecretPath};
 use super::sql::{insert_many, Arg, Sql};
 use super::{lock, Conn, ConnInner, Db, DbOptions, SqliteSync};
 use crate::error::AppError;
@@ -112,21 +112,7 @@ pub async fn copy(
 
 /// The source holds exactly this binary's migrations.
 async fn check_level(source: &mut sqlx::SqliteConnection, from: &Path) -> anyhow::Result<()> {
-    let found = inspect(source, from)
-        .await
-        .map_err(|e| anyhow!("cannot copy: {e}; check --from"))?;
-    if let Some(v) = found.unknown {
-        bail!(
-            "cannot copy {}: a newer kitreview made it (it has migration {v}, which this kitreview does not know); copy it with that kitreview version or a newer one",
-            from.display()
-        );
-    }
-    if let Some(v) = found.changed {
-        bail!(
-            "cannot copy {}: its migration {v} differs from this kitreview's; copy it with the kitreview build that made it",
-            from.display()
-        );
-    }
+    let found = refuse_unusable(inspect(source, from).await, from, "copy")?;
     if found.pending > 0 {
         bail!(
             "cannot copy {}: an older kitreview made it ({} of this kitreview's migrations are not applied yet); start this kitreview on it once (kitreview migrate --database-url sqlite:{}) to migrate it, then copy again",

@@ -104,6 +104,30 @@ async fn all_comments(s: &TestServer, token: &str, cycle: &str) -> Vec<(i64, Str
     }
 }
 
+/// `kitreview serve` on the SQLite file `db`, once it holds the file's lock;
+/// the process and its pid.
+pub(crate) async fn serve_holding(db: &Path) -> (std::process::Child, String) {
+    let server = kitreview()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &sqlite_url(db),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let pid = server.id().to_string();
+    let lock = with_suffix(db, ".lock");
+    until("the server's lock", || {
+        std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == pid)
+    })
+    .await;
+    (server, pid)
+}
+
 /// Wait until `done` holds (at most a minute).
 pub(crate) async fn until(what: &str, done: impl Fn() -> bool) {
     for _ in 0..3_000 {
@@ -306,18 +330,7 @@ async fn restore_is_refused_while_a_server_runs() {
         "{said}"
     );
 
-    let mut server = kitreview()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let pid = server.id().to_string();
-    let lock = with_suffix(&db, ".lock");
-    until("the server's lock", || {
-        std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == pid)
-    })
-    .await;
+    let (mut server, pid) = serve_holding(&db).await;
     let file = dir.path().join("kr-backup.db");
     let backed_up = run(&[
         "backup",

@@ -8,12 +8,11 @@
 //! and fail when it cannot be reached, like the rest of the suite.
 
 use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::{json, Value};
 use sqlx::Connection as _;
 
-use crate::backup::{fails, run, sqlite_url, stderr, until, with_suffix};
+use crate::backup::{fails, run, serve_holding, sqlite_url, stderr, with_suffix};
 use crate::cli::{create_boss, kitreview, run_with_stdin};
 use crate::common::{Backend, Options, TestDb, TestServer};
 use crate::files::demo_with;
@@ -385,18 +384,7 @@ async fn a_copy_is_refused_while_a_server_holds_the_file_or_its_level_differs() 
     assert!(out.status.success(), "{}", stderr(&out));
     // Nothing listens there: the target is only reached once the source is fine.
     let nowhere = "postgres://kitreview@127.0.0.1:9/none";
-    let mut server = kitreview()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let pid = server.id().to_string();
-    let lock = with_suffix(&db, ".lock");
-    until("the server's lock", || {
-        std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == pid)
-    })
-    .await;
+    let (mut server, pid) = serve_holding(&db).await;
     let said = fails(&["copy", "--from", &url, "--to", nowhere]);
     let _ = server.kill();
     let _ = server.wait();

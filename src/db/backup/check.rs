@@ -35,7 +35,7 @@ pub(super) async fn checked_backup(from: &Path, busy_timeout: Duration) -> anyho
     let mut conn = open_backup(from, busy_timeout).await?;
     let found = inspect(&mut conn, from).await;
     let _ = conn.close().await;
-    refuse_unusable(found, from)
+    refuse_unusable(found, from, "restore")
 }
 
 pub(super) async fn open_backup(
@@ -47,21 +47,23 @@ pub(super) async fn open_backup(
         .map_err(|e| anyhow!("cannot restore: {}; check --from", not_sqlite(from, &e)))
 }
 
-/// A backup this binary can serve: sound, kitreview's, no newer migration.
-pub(super) fn refuse_unusable(
+/// A database this binary can serve: sound, kitreview's, no newer or
+/// changed migration; `verb` is what was asked (`restore`, `copy`).
+pub(in crate::db) fn refuse_unusable(
     found: anyhow::Result<Checked>,
     from: &Path,
+    verb: &str,
 ) -> anyhow::Result<Checked> {
-    let check = found.map_err(|e| anyhow!("cannot restore: {e}; check --from"))?;
+    let check = found.map_err(|e| anyhow!("cannot {verb}: {e}; check --from"))?;
     if let Some(v) = check.unknown {
         bail!(
-            "cannot restore {}: a newer kitreview made it (it has migration {v}, which this kitreview does not know); restore it with that version or a newer one",
+            "cannot {verb} {}: a newer kitreview made it (it has migration {v}, which this kitreview does not know); {verb} it with that version or a newer one",
             from.display()
         );
     }
     if let Some(v) = check.changed {
         bail!(
-            "cannot restore {}: its migration {v} differs from this kitreview's; restore it with the kitreview build that made it",
+            "cannot {verb} {}: its migration {v} differs from this kitreview's; {verb} it with the kitreview build that made it",
             from.display()
         );
     }

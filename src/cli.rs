@@ -4,6 +4,7 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::secret::secret_path;
 use crate::clock::SystemClock;
@@ -70,7 +71,7 @@ async fn copy_to_postgres(args: CopyArgs) -> anyhow::Result<()> {
             "--to `{shown}` is not a PostgreSQL database: give postgres://USER@HOST/DB (to copy an SQLite database to another file, use kitreview backup)"
         );
     }
-    let copied = copy::copy(&path, to, &shown, secret_path, args.db_busy_timeout).await?;
+    let copied = copy::copy(&path, to, &shown, secret_path, Duration::from_secs(5)).await?;
     eprintln!("{copied}");
     Ok(())
 }

@@ -55,8 +55,7 @@ pub enum Command {
     Backup(BackupArgs),
     /// Replace the SQLite database (and its signing secret) with a backup; stop the server first.
     Restore(RestoreArgs),
-    /// Move an SQLite database into an empty PostgreSQL database, everything
-    /// in it, checked table by table; stop the server first.
+    /// Move an SQLite database into a new PostgreSQL database; stop the server first.
     Copy(CopyArgs),
 }
 
@@ -155,8 +154,7 @@ impl DbArgs {
     }
 }
 
-/// The SQLite database file a `sqlite:` URL names (none for another URL,
-/// or an in-memory database).
+/// The SQLite database file a `sqlite:` URL names (not another URL's, nor an in-memory one).
 pub fn sqlite_path_of(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite:")?;
     let rest = rest.strip_prefix("//").unwrap_or(rest);
@@ -519,17 +517,12 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CopyArgs {
-    /// The SQLite database to copy, `sqlite:PATH`, at this kitreview's
-    /// migration level; no server may be running on it.
+    /// The SQLite database, `sqlite:PATH`, at this kitreview's migration level, no server on it.
     #[arg(long, value_name = "URL")]
     pub from: String,
-    /// The PostgreSQL database to copy into, `postgres://USER@HOST/DB`: new
-    /// and empty (its migrations are applied first).
+    /// The PostgreSQL database, `postgres://USER@HOST/DB`: new and empty (it is migrated first).
     #[arg(long, value_name = "URL")]
     pub to: String,
-    /// How long to wait for the SQLite file or a PostgreSQL connection.
-    #[arg(long, env = "KITREVIEW_DB_BUSY_TIMEOUT", value_parser = parse_duration, default_value = "5s")]
-    pub db_busy_timeout: Duration,
 }
 
 /// Where `/metrics` is served.

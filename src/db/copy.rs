@@ -11,6 +11,7 @@
 //! checksum computed the same way on both sides) before COMMIT, so a copy
 //! that differs commits nothing.
 
+mod rows;
 mod tables;
 
 use std::fmt;
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail};
 use sqlx::Connection as _;
 
-use self::tables::{arg, decode, Checksum, Value};
+use self::rows::{arg, decode, Checksum, Value};
 pub use self::tables::{Column, Kind, Seeded, Table, TABLES};
 use super::backup::{inspect, open_read_only, read_secret, reason, refuse_unusable, SecretPath};
 use super::sql::{insert_many, Arg, Sql};
